@@ -1,0 +1,96 @@
+// Builds the Fastify application as a plugin-composed instance so tests can build() it on any
+// store with a pinned clock, and the server can listen with it.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import type { Store } from './db/store.ts';
+import { isReachable } from './db/store.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { validatorCompiler } from './http/validation.ts';
+import { authenticateAdmin, authenticateClient } from './http/auth.ts';
+import { ErrorBody } from './http/schema-types.ts';
+import { clientRoutes } from './modules/clients/routes.ts';
+import { eventRoutes } from './modules/events/routes.ts';
+import { groupRoutes } from './modules/groups/routes.ts';
+import { userRoutes } from './modules/users/routes.ts';
+import { campaignRoutes } from './modules/campaigns/routes.ts';
+import { contactRoutes } from './modules/contacts/routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: Store;
+    clock: Clock;
+  }
+}
+
+export interface BuildOptions {
+  store: Store;
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimit?: number;
+}
+
+export const API_PREFIX = '/rest/v1.0';
+
+export async function build(options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 2 * 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Keep-alive sockets must not hold a graceful shutdown open.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('store', options.store);
+  app.decorate('clock', options.clock ?? systemClock);
+  app.setValidatorCompiler(validatorCompiler);
+  app.addSchema(ErrorBody);
+  installErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchboard',
+        version: '1.0.0',
+        description: 'jtel Portal REST API (ACD events, ACD groups, users, dialler campaigns) and Switchboard extensions.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 200 }));
+  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const ok = await isReachable(app.store);
+    return reply.code(ok ? 200 : 503).send(ok ? { status: 200 } : { status: 503, error: 'Store not reachable' });
+  });
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', authenticateAdmin);
+    await admin.register(clientRoutes);
+  }, { prefix: API_PREFIX });
+
+  await app.register(async (client) => {
+    client.addHook('onRequest', authenticateClient);
+    await client.register(eventRoutes);
+    await client.register(groupRoutes);
+    await client.register(userRoutes);
+    await client.register(campaignRoutes);
+    await client.register(contactRoutes);
+  }, { prefix: `${API_PREFIX}/:ClientsID` });
+
+  return app;
+}

@@ -1,0 +1,187 @@
+// Row types of the tables in src/db/migrations, for Kysely's type checking.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Id = Generated<number>;
+
+export interface SystemSettingsTable { key: string; value: string }
+
+export interface ClientsTable {
+  id: Id;
+  name: string;
+  time_zone: Generated<string>;
+  token_hash: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AcdGroupsTable {
+  id: Id;
+  client_id: number;
+  name: string;
+  group_type: Generated<'Standalone' | 'Configuration' | 'Agent'>;
+  primary_agent_group_id: number | null;
+  foreign_system_id: string | null;
+  distribution_algorithm_id: Generated<number>;
+  service_level_seconds: Generated<number>;
+  queue_music_id: number | null;
+  supervisor_aggregation_skill_id: number | null;
+  b_position_announcement: Generated<boolean>;
+  tarif_announcement_waves_id: number | null;
+  b_call_redirection_after_number_announcement: Generated<boolean>;
+  b_avoid_duplicate_events: Generated<boolean>;
+  offer_timeout_seconds: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Id;
+  client_id: number;
+  uid: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  tel_status_id: Generated<number>;
+  resellers_id: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AcdGroupMembersTable {
+  group_id: number;
+  user_id: number;
+  skills: ColumnType<Record<string, number>, string | undefined, string>;
+  created_at: Timestamp;
+}
+
+export interface AcdEventsTable {
+  id: Id;
+  client_id: number;
+  type_id: number;
+  status_id: number;
+  group_id: number | null;
+  configuration_group_id: number | null;
+  agent_group_id: number | null;
+  queue_group_id: number | null;
+  user_id: number | null;
+  sender: string;
+  receiver: string | null;
+  subject: string;
+  body: string | null;
+  crm_url: string | null;
+  user_data: string | null;
+  user_data2: string | null;
+  user_data3: string | null;
+  event_data: string;
+  priority: number;
+  appointment_at: Date | string | null;
+  skills_id1: number | null; skills_value1: number | null;
+  skills_id2: number | null; skills_value2: number | null;
+  skills_id3: number | null; skills_value3: number | null;
+  chat_connectors_id: number | null;
+  acd_work_flow_connectors_id: number | null;
+  acd_inboxes_id: number | null;
+  work_flow_monitor_points_id: number | null;
+  acd_replying_types_id: number | null;
+  last_agent_time: Generated<number>;
+  b_close_by_foreign_system: Generated<boolean>;
+  duplicate_key: string | null;
+  offered_user_id: number | null;
+  lease_until: Date | string | null;
+  error_reason: string | null;
+  received_at: Date | string | null;
+  remind_at: Date | string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  last_modified_at: Timestamp;
+}
+
+export interface AcdEventCommentsTable {
+  id: Id;
+  event_id: number;
+  author: string;
+  text: string;
+  created_at: Timestamp;
+}
+
+export interface AcdEventHistoryTable {
+  id: Id;
+  event_id: number;
+  from_status_id: number | null;
+  to_status_id: number;
+  actor: string;
+  reason: string | null;
+  created_at: Timestamp;
+}
+
+export interface DiallerCampaignsTable {
+  id: Id;
+  client_id: number;
+  name: string;
+  languages_id: Generated<number>;
+  contact_preview_time: number | null;
+  n_max_parallel_lines: number | null;
+  b_close_contacts_on_incoming_calls_match_caller_id: Generated<boolean>;
+  dt_to: Date | string | null;
+  b_caller_id_active: Generated<boolean>;
+  abort_on_no_tel_number_result_code_id: number | null;
+  incoming_call_result_code_id: number | null;
+  user_data: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DiallerResultCodesTable {
+  id: Id;
+  campaign_id: number;
+  export_key: string;
+  type_id: number;
+  time_offset: number | null;
+  b_agent_bound: boolean | null;
+  b_allow_delete: Generated<boolean>;
+}
+
+export interface DiallerResultCodeTextsTable {
+  result_code_id: number;
+  languages_id: number;
+  content: string;
+}
+
+export interface DiallerTimeWindowsTable {
+  id: Id;
+  campaign_id: number;
+  weekday: number;
+  time_from: string;
+  time_to: string;
+}
+
+export interface DiallerContactsTable {
+  id: Id;
+  client_id: number;
+  campaign_id: number;
+  name: string;
+  first_name: string | null;
+  email: string | null;
+  phone_number1: string | null; phone_number2: string | null; phone_number3: string | null;
+  phone_number4: string | null; phone_number5: string | null; phone_number6: string | null;
+  user_data: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  system_settings: SystemSettingsTable;
+  clients: ClientsTable;
+  acd_groups: AcdGroupsTable;
+  users: UsersTable;
+  acd_group_members: AcdGroupMembersTable;
+  acd_events: AcdEventsTable;
+  acd_event_comments: AcdEventCommentsTable;
+  acd_event_history: AcdEventHistoryTable;
+  dialler_campaigns: DiallerCampaignsTable;
+  dialler_result_codes: DiallerResultCodesTable;
+  dialler_result_code_texts: DiallerResultCodeTextsTable;
+  dialler_time_windows: DiallerTimeWindowsTable;
+  dialler_contacts: DiallerContactsTable;
+}

@@ -1,0 +1,70 @@
+// Wall-clock arithmetic in a client's IANA time zone, without a date library: Intl gives the
+// zone's offset at any instant, and local times are resolved to instants from that.
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+export interface LocalDateTime {
+  year: number;
+  month: number; // 1..12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The wall-clock reading in `zone` at instant `ms`. */
+export function localParts(ms: number, zone: string): LocalDateTime {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(zone).formatToParts(new Date(ms))) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
+}
+
+/** Offset of `zone` from UTC at instant `ms`, in ms (Berlin in summer: +7,200,000). */
+export function zoneOffset(ms: number, zone: string): number {
+  const l = localParts(Math.floor(ms / 1000) * 1000, zone);
+  const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The instant at which clocks in `zone` show the given wall time. A time skipped by a DST jump
+ * (02:30 on the spring-forward night) resolves to the instant after the gap, shifted by its
+ * length (03:30), as a wall clock that is set forward would read; a time that occurs twice
+ * (autumn) resolves to its first occurrence.
+ */
+export function instantOf(local: LocalDateTime, zone: string): number {
+  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
+  const before = wall - zoneOffset(wall - 86400000, zone);
+  const after = wall - zoneOffset(wall + 86400000, zone);
+  // Candidates: the wall time read with the offset in force before and after a nearby change.
+  const candidates = [before, after].filter((t) => sameWall(localParts(t, zone), local)).sort((a, b) => a - b);
+  if (candidates.length > 0) return candidates[0];
+  // In a gap: no instant shows this wall time. Take the later offset, which lands past the gap.
+  return Math.max(before, after);
+}
+
+function sameWall(a: LocalDateTime, b: LocalDateTime): boolean {
+  return a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute && a.second === b.second;
+}

@@ -1,0 +1,63 @@
+// Every error the API answers with is defined once here, with its status and message; the one
+// error handler in src/http/error-handler.ts maps them (and Fastify's own) to `{status, error}`.
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetail[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+  constructor(code: string, status: number, message: string, details?: ErrorDetail[], headers?: Record<string, string>) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+type Args = (string | number)[];
+
+/** Defines a typed error: `new ErrorClass(...args)` fills `%s` in the message in order. */
+function defineError(code: string, status: number, message: string) {
+  return class extends ApiError {
+    static readonly code = code;
+    constructor(...args: Args) {
+      let i = 0;
+      super(code, status, message.replace(/%s/g, () => String(args[i++] ?? '')));
+    }
+  };
+}
+
+export const Unauthorized = defineError('SB_UNAUTHORIZED', 401, 'Token missing or wrong, or wrong ClientsID');
+export const AdminUnauthorized = defineError('SB_ADMIN_UNAUTHORIZED', 401, 'Admin token missing or wrong');
+
+export const NotFound = defineError('SB_NOT_FOUND', 404, '%s not found');
+export const GroupNotFound = defineError('SB_GROUP_NOT_FOUND', 404, 'ACD group %s not found');
+export const UserNotFound = defineError('SB_USER_NOT_FOUND', 404, 'User %s not found');
+export const EventNotFound = defineError('SB_EVENT_NOT_FOUND', 404, 'ACD event not found');
+export const CampaignNotFound = defineError('SB_CAMPAIGN_NOT_FOUND', 404, 'Dialler campaign not found');
+export const ContactNotFound = defineError('SB_CONTACT_NOT_FOUND', 404, 'Dialler contact not found');
+export const ClientNotFound = defineError('SB_CLIENT_NOT_FOUND', 404, 'Client not found');
+export const MembershipNotFound = defineError('SB_MEMBERSHIP_NOT_FOUND', 404, 'User %s is not a member of ACD group %s');
+
+export const Conflict = defineError('SB_CONFLICT', 409, '%s');
+export const AlreadyExists = defineError('SB_ALREADY_EXISTS', 409, '%s "%s" already exists');
+
+/** A single invalid field: 400 naming the field and the reason, with `details`. */
+export class InvalidField extends ApiError {
+  static readonly code = 'SB_INVALID_FIELD';
+  constructor(field: string, reason: string) {
+    super('SB_INVALID_FIELD', 400, `${field}: ${reason}`, [{ field, message: reason }]);
+  }
+}
+
+export const BadRequest = defineError('SB_BAD_REQUEST', 400, '%s');
+export const UnsupportedMediaType = defineError('SB_UNSUPPORTED_MEDIA_TYPE', 415, 'Request body must be JSON (Content-Type: application/json)');
+export const PayloadTooLarge = defineError('SB_PAYLOAD_TOO_LARGE', 413, 'Request body is larger than %s bytes');
+export const InternalError = defineError('SB_INTERNAL', 500, 'Internal server error');
+export const Unavailable = defineError('SB_UNAVAILABLE', 503, 'Store not reachable');

@@ -1,0 +1,86 @@
+// A record definition names each jtel field once, with its SQL expression and kind. From it come
+// the response schema (validation of what we send, OpenAPI), the SQL projection that builds the
+// record's JSON inside the database (so lists stream as text, never as JS objects), and the
+// allow-list that list filters and orderBy are checked against.
+import { sql, type RawBuilder } from 'kysely';
+import { Type, type TSchema } from 'typebox';
+import { NullableBool, NullableInt, NullableString, TIMESTAMP_PATTERN } from './schema-types.ts';
+
+export type FieldKind = 'int' | 'text' | 'bool' | 'timestamp';
+
+export interface FieldDef {
+  kind: FieldKind;
+  /** SQL expression over the record's FROM clause; trusted, never built from input. */
+  sql: string;
+  nullable: boolean;
+  description?: string;
+}
+
+const def = (kind: FieldKind) => (expr: string, opts: { nullable?: boolean; description?: string } = {}): FieldDef => ({
+  kind,
+  sql: expr,
+  nullable: opts.nullable ?? false,
+  description: opts.description,
+});
+
+export const field = { int: def('int'), text: def('text'), bool: def('bool'), timestamp: def('timestamp') };
+
+export interface RecordDef {
+  name: string;
+  fields: Record<string, FieldDef>;
+  /** FROM clause (with joins) over which the field expressions are written. */
+  from: string;
+  /** Column that scopes a row to its client (tenant). */
+  clientColumn: string;
+  /** Unique tie-breaker appended to every ORDER BY so pages are stable. */
+  idColumn: string;
+  defaultOrderBy: string;
+  schema: TSchema;
+}
+
+export function defineRecord<F extends Record<string, FieldDef>>(
+  name: string,
+  fields: F,
+  opts: { from: string; clientColumn: string; idColumn: string; defaultOrderBy: keyof F & string },
+): RecordDef {
+  const properties: Record<string, TSchema> = {};
+  for (const [key, f] of Object.entries(fields)) properties[key] = fieldSchema(f);
+  const schema = Type.Object(properties, { $id: name, additionalProperties: false });
+  return { name, fields, ...opts, schema };
+}
+
+function fieldSchema(f: FieldDef): TSchema {
+  const opts = f.description ? { description: f.description } : {};
+  switch (f.kind) {
+    case 'int':
+      return f.nullable ? NullableInt(opts) : Type.Integer(opts);
+    case 'bool':
+      return f.nullable ? NullableBool(opts) : Type.Boolean(opts);
+    case 'timestamp':
+      return f.nullable ? NullableString({ ...opts, pattern: TIMESTAMP_PATTERN }) : Type.String({ ...opts, pattern: TIMESTAMP_PATTERN });
+    case 'text':
+      return f.nullable ? NullableString(opts) : Type.String(opts);
+  }
+}
+
+/** The field as it appears in the JSON: timestamps formatted in the client's time zone. */
+export function valueSql(f: FieldDef, timeZone: string): RawBuilder<unknown> {
+  if (f.kind === 'timestamp') {
+    return sql`to_char(${sql.raw(f.sql)} AT TIME ZONE ${timeZone}, 'YYYY-MM-DD"T"HH24:MI:SS.MS')`;
+  }
+  return sql.raw(f.sql);
+}
+
+/**
+ * `json_build_object('ID', …)::text`: the record's JSON, built by the database. Keys keep the
+ * definition's order, and null columns stay as explicit nulls.
+ */
+export function jsonProjection(record: RecordDef, timeZone: string): RawBuilder<string> {
+  const parts = Object.entries(record.fields).map(([key, f]) => sql`${sql.lit(key)}, ${valueSql(f, timeZone)}`);
+  return sql<string>`json_build_object(${sql.join(parts)})::text`;
+}
+
+/** Selects the records' JSON texts for `where` (already client-scoped by the caller). */
+export function selectRecords(record: RecordDef, timeZone: string, where: RawBuilder<unknown>, tail: RawBuilder<unknown> = sql``) {
+  return sql<{ j: string }>`SELECT ${jsonProjection(record, timeZone)} AS j FROM ${sql.raw(record.from)} WHERE ${where} ${tail}`;
+}

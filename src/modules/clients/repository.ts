@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+
+export async function findClientCredentials(db: Kysely<Database>, clientId: number) {
+  return db.selectFrom('clients').select(['token_hash', 'time_zone']).where('id', '=', clientId).executeTakeFirst();
+}
+
+export async function insertClient(db: Kysely<Database>, name: string, timeZone: string, tokenHash: string, id?: number) {
+  return db
+    .insertInto('clients')
+    .values({ name, time_zone: timeZone, token_hash: tokenHash, ...(id ? { id } : {}) })
+    .returning(['id'])
+    .executeTakeFirstOrThrow();
+}
+
+export async function setClientTokenHash(db: Kysely<Database>, clientId: number, tokenHash: string): Promise<boolean> {
+  const result = await db
+    .updateTable('clients')
+    .set({ token_hash: tokenHash, updated_at: new Date() })
+    .where('id', '=', clientId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function clientNameExists(db: Kysely<Database>, name: string): Promise<boolean> {
+  return (await db.selectFrom('clients').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+}
