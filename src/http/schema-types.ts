@@ -43,6 +43,16 @@ export const StatusOnly = Type.Object({ status: Type.Integer() });
 export const IdParam = (name: string) =>
   Type.Object({ [name]: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 
+/**
+ * Path parameters of a route under `/rest/v1.0/{ClientsID}`: the prefix's ClientsID (already
+ * checked by the auth hook) plus the route's own ids.
+ */
+export const ClientScopedParams = (...names: string[]) =>
+  Type.Object(
+    Object.fromEntries(['ClientsID', ...names].map((n) => [n, Type.Integer({ minimum: 1, maximum: 2147483647 })])),
+    { additionalProperties: false },
+  );
+
 /** Responses every client-scoped route can give besides 200. */
 export const commonErrors = {
   400: Type.Ref('ErrorBody'),

@@ -1,3 +1,121 @@
+// Dialler campaigns (spec §5.1) and their provisioning (§6).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import type { LanguageId } from '../../domain/dialler.ts';
+import { CampaignRecord, ResultCodeRecords } from './records.ts';
+import { CloneCampaignBody, CreateCampaignBody, LanguageQuery, NameQuery } from './schemas.ts';
+import {
+  campaignById, campaignsByName, cloneCampaign, createCampaign, deleteCampaignById, deleteCampaignByName, resultCodesOf,
+} from './service.ts';
 
-export const campaignRoutes: FastifyPluginAsyncTypebox = async () => {};
+const tags = ['Dialler campaigns'];
+const Campaign = CampaignRecord.schema;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = app.store.db;
+
+  app.get('/dialler/campaigns', {
+    schema: {
+      tags,
+      summary: 'All dialler campaigns of the client',
+      querystring: listQuerySchema(CampaignRecord),
+      response: { 200: ListEnvelope(Campaign), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const plan = planList(CampaignRecord, request.query, sql`c.client_id = ${request.client.id}`, request.client.timeZone);
+    return sendList(reply, db, CampaignRecord, plan, request.client.timeZone);
+  });
+
+  const byIdSchema = (summary: string) => ({
+    tags,
+    summary,
+    params: ClientScopedParams('DiallerCampaignsID'),
+    response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+  });
+  for (const [path, summary] of [
+    ['/dialler/campaigns/:DiallerCampaignsID', 'One dialler campaign by ID'],
+    ['/dialler/campaigns/campaign/:DiallerCampaignsID', 'One dialler campaign by ID (same as /dialler/campaigns/{id})'],
+  ] as const) {
+    app.get(path, { schema: byIdSchema(summary) }, async (request, reply) => {
+      const texts = await campaignById(db, request.client, request.params.DiallerCampaignsID);
+      return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    });
+  }
+
+  app.get('/dialler/campaigns/campaign', {
+    schema: {
+      tags,
+      summary: 'Dialler campaigns whose Name contains `name` (case-insensitive)',
+      querystring: NameQuery,
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const texts = await campaignsByName(db, request.client, request.query.name);
+    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+  });
+
+  app.get('/dialler/campaigns/campaign/:DiallerCampaignsID/resultCodes', {
+    schema: {
+      tags,
+      summary: "A campaign's result codes, with texts in the requested language",
+      params: ClientScopedParams('DiallerCampaignsID'),
+      querystring: LanguageQuery,
+      response: { 200: SingleEnvelope(ResultCodeRecords[1].schema), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const language = (request.query.languagesID ?? 1) as LanguageId;
+    const texts = await resultCodesOf(db, request.client, request.params.DiallerCampaignsID, language);
+    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+  });
+
+  app.post('/dialler/campaigns/create', {
+    schema: {
+      tags: ['Provisioning: dialler campaigns'],
+      summary: 'Create a dialler campaign with its result codes and time windows',
+      body: CreateCampaignBody,
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const texts = await createCampaign(db, request.client, app.clock.now(), request.body);
+    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+  });
+
+  app.post('/dialler/campaigns/clone', {
+    schema: {
+      tags,
+      summary: 'Copy a campaign with its result codes, texts and time windows (not its contacts)',
+      body: CloneCampaignBody,
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const texts = await cloneCampaign(db, request.client, app.clock.now(), request.body);
+    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+  });
+
+  app.delete('/dialler/campaigns/campaign/:DiallerCampaignsID', {
+    schema: {
+      tags,
+      summary: 'Delete a campaign with its result codes, time windows and contacts',
+      params: ClientScopedParams('DiallerCampaignsID'),
+      response: { 200: StatusOnly, ...commonErrors },
+    },
+  }, async (request) => {
+    await deleteCampaignById(db, request.client, request.params.DiallerCampaignsID);
+    return { status: 200 };
+  });
+
+  app.delete('/dialler/campaigns/campaign', {
+    schema: {
+      tags,
+      summary: 'Delete the campaign named exactly `name`, with all its related data',
+      querystring: NameQuery,
+      response: { 200: StatusOnly, ...commonErrors },
+    },
+  }, async (request) => {
+    await deleteCampaignByName(db, request.client, request.query.name);
+    return { status: 200 };
+  });
+};

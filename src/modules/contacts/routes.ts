@@ -1,3 +1,68 @@
+// Dialler contacts (spec §5.3).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+import { Type } from 'typebox';
+import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
+import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { ContactRecord } from './records.ts';
+import { ImportContactBody, ImportQuery } from './schemas.ts';
+import { contactById, importContact, requireCampaign } from './service.ts';
 
-export const contactRoutes: FastifyPluginAsyncTypebox = async () => {};
+const tags = ['Dialler contacts'];
+const Contact = ContactRecord.schema;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+const ContactListQuery = listQuerySchema(ContactRecord, {
+  diallerCampaignsID: Type.Optional(Type.Integer({
+    minimum: 1, maximum: 2147483647,
+    description: "only this campaign's contacts (jtel spelling); an unknown campaign answers 404",
+  })),
+});
+
+export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = app.store.db;
+
+  app.get('/dialler/contacts', {
+    schema: {
+      tags,
+      summary: 'All dialler contacts of the client, or of one campaign',
+      querystring: ContactListQuery,
+      response: { 200: ListEnvelope(Contact), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const { client } = request;
+    const campaignId = (request.query as { diallerCampaignsID?: number }).diallerCampaignsID;
+    let scope = sql`k.client_id = ${client.id}`;
+    if (campaignId !== undefined) scope = sql`${scope} AND k.campaign_id = ${await requireCampaign(db, client, campaignId)}`;
+    const plan = planList(ContactRecord, request.query, scope, client.timeZone);
+    // The jtel parameter is the same filter as DiallerCampaignsID, so it is echoed under that name.
+    if (campaignId !== undefined) plan.filter = [`DiallerCampaignsID=${campaignId}`, plan.filter].filter(Boolean).join('&');
+    return sendList(reply, db, ContactRecord, plan, client.timeZone);
+  });
+
+  app.get('/dialler/contacts/:DiallerContactsID', {
+    schema: {
+      tags,
+      summary: 'One dialler contact by ID',
+      params: ClientScopedParams('DiallerContactsID'),
+      response: { 200: SingleEnvelope(Contact), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const texts = await contactById(db, request.client, request.params.DiallerContactsID);
+    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+  });
+
+  app.post('/dialler/contacts/import', {
+    schema: {
+      tags,
+      summary: 'Import one contact into a campaign, optionally overwriting the one with the same UserData',
+      querystring: ImportQuery,
+      body: ImportContactBody,
+      response: { 200: SingleEnvelope(Contact), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const overwrite = request.query.overwriteDuplicates ?? false;
+    const texts = await importContact(db, request.client, app.clock.now(), request.body, overwrite);
+    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+  });
+};
