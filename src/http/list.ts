@@ -21,16 +21,20 @@ export interface ListQuery {
 
 const LIST_PARAMS = new Set(['limitStart', 'limitPageSize', 'orderBy', 'ascending']);
 
+// Filter values are bound against the column's type: an int beyond int4, or a NUL in a text,
+// would be a database error (500) instead of the 400 it deserves.
 function filterSchema(f: FieldDef): TSchema {
-  if (f.kind === 'int') return Type.Integer();
+  if (f.kind === 'int') return Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
   if (f.kind === 'bool') return Type.Boolean();
-  return Type.String({ maxLength: 2048 });
+  return Type.String({ maxLength: 2048, pattern: '^[^\\u0000]*$' });
 }
 
 /** Query-string schema of a list: the list parameters plus one equality filter per field. */
 export function listQuerySchema(record: RecordDef, extra: Record<string, TSchema> = {}) {
   const filters: Record<string, TSchema> = {};
-  for (const [name, f] of Object.entries(record.fields)) filters[name] = Type.Optional(filterSchema(f));
+  for (const [name, f] of Object.entries(record.fields)) {
+    if (f.kind !== 'json') filters[name] = Type.Optional(filterSchema(f));
+  }
   return Type.Object(
     {
       limitStart: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, default: 0 })),
@@ -62,6 +66,7 @@ export function planList(record: RecordDef, query: ListQuery, scope: RawBuilder<
   const orderBy = query.orderBy ?? record.defaultOrderBy;
   const orderField = record.fields[orderBy];
   if (!orderField) throw new InvalidField('orderBy', `unknown field "${orderBy}"`);
+  if (orderField.kind === 'json') throw new InvalidField('orderBy', `cannot order by the nested field "${orderBy}"`);
   const limitPageSize = query.limitPageSize ?? -1;
   if (limitPageSize === 0) throw new InvalidField('limitPageSize', 'must be -1 (all) or 1..10000');
   const ascending = query.ascending ?? true;

@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { Type, type TSchema } from 'typebox';
 import { NullableBool, NullableInt, NullableString, TIMESTAMP_PATTERN } from './schema-types.ts';
 
-export type FieldKind = 'int' | 'text' | 'bool' | 'timestamp';
+export type FieldKind = 'int' | 'text' | 'bool' | 'timestamp' | 'json';
 
 export interface FieldDef {
   kind: FieldKind;
@@ -14,6 +14,8 @@ export interface FieldDef {
   sql: string;
   nullable: boolean;
   description?: string;
+  /** Shape of a `json` field, which no generic kind can describe. */
+  schema?: TSchema;
 }
 
 const def = (kind: FieldKind) => (expr: string, opts: { nullable?: boolean; description?: string } = {}): FieldDef => ({
@@ -23,7 +25,19 @@ const def = (kind: FieldKind) => (expr: string, opts: { nullable?: boolean; desc
   description: opts.description,
 });
 
-export const field = { int: def('int'), text: def('text'), bool: def('bool'), timestamp: def('timestamp') };
+/**
+ * A nested value (e.g. a user's memberships) whose SQL expression yields json, such as a
+ * correlated `(SELECT coalesce(json_agg(…), '[]'::json) …)`. Lists cannot filter or order by it.
+ */
+const json = (expr: string, schema: TSchema, opts: { description?: string } = {}): FieldDef => ({
+  kind: 'json',
+  sql: expr,
+  nullable: false,
+  description: opts.description,
+  schema,
+});
+
+export const field = { int: def('int'), text: def('text'), bool: def('bool'), timestamp: def('timestamp'), json };
 
 export interface RecordDef {
   name: string;
@@ -60,6 +74,8 @@ function fieldSchema(f: FieldDef): TSchema {
       return f.nullable ? NullableString({ ...opts, pattern: TIMESTAMP_PATTERN }) : Type.String({ ...opts, pattern: TIMESTAMP_PATTERN });
     case 'text':
       return f.nullable ? NullableString(opts) : Type.String(opts);
+    case 'json':
+      return { ...f.schema, ...opts } as TSchema;
   }
 }
 

@@ -1,3 +1,116 @@
+// ACD groups [jtel reads, our provisioning] and memberships of users in them [ours].
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { sql } from 'kysely';
+import { Type } from 'typebox';
+import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { GroupRecord, MembershipRecord } from './records.ts';
+import { GroupCreateBody, GroupUpdateBody, MembershipBody, TEXT_PATTERN } from './schemas.ts';
+import * as groups from './service.ts';
 
-export const groupRoutes: FastifyPluginAsyncTypebox = async () => {};
+const tags = ['ACD groups'];
+
+const sendRecords = (reply: FastifyReply, texts: string[]) => reply.type('application/json; charset=utf-8').send(recordsEnvelope(texts));
+
+export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = app.store.db;
+  const Group = GroupRecord.schema;
+  const Membership = MembershipRecord.schema;
+
+  app.get('/acd/groups', {
+    schema: {
+      tags, summary: 'All ACD groups of the client (default orderBy Name)',
+      params: ClientScopedParams(),
+      querystring: listQuerySchema(GroupRecord),
+      response: { 200: ListEnvelope(Group), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const plan = planList(GroupRecord, request.query, sql`g.client_id = ${request.client.id}`, request.client.timeZone);
+    return sendList(reply, db, GroupRecord, plan, request.client.timeZone);
+  });
+
+  app.get('/acd/groups/group', {
+    schema: {
+      tags, summary: 'ACD groups whose Name contains `name` (case-insensitive); none: 404',
+      params: ClientScopedParams(),
+      querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN }) }, { additionalProperties: false }),
+      response: { 200: SingleEnvelope(Group), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await groups.findGroupsByName(db, request.client, request.query.name)));
+
+  app.get('/acd/groups/group/:AcdGroupsID', {
+    schema: {
+      tags, summary: 'One ACD group by ID',
+      params: ClientScopedParams('AcdGroupsID'),
+      response: { 200: SingleEnvelope(Group), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await groups.getGroup(db, request.client, request.params.AcdGroupsID)));
+
+  app.post('/acd/groups/create', {
+    schema: {
+      tags, summary: 'Create an ACD group [ours]; same Name in the client: 409',
+      params: ClientScopedParams(),
+      body: GroupCreateBody,
+      response: { 200: SingleEnvelope(Group), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await groups.createGroup(db, app.clock, request.client, request.body)));
+
+  app.patch('/acd/groups/group/:AcdGroupsID', {
+    schema: {
+      tags, summary: 'Change fields of an ACD group [ours]; null clears a nullable field',
+      params: ClientScopedParams('AcdGroupsID'),
+      body: GroupUpdateBody,
+      response: { 200: SingleEnvelope(Group), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await groups.updateGroup(db, app.clock, request.client, request.params.AcdGroupsID, request.body)));
+
+  app.delete('/acd/groups/group/:AcdGroupsID', {
+    schema: {
+      tags, summary: 'Delete an ACD group and its memberships [ours]; 409 while open events or configuration groups rely on it',
+      params: ClientScopedParams('AcdGroupsID'),
+      response: { 200: StatusOnly, ...commonErrors },
+    },
+  }, async (request) => {
+    await groups.deleteGroup(db, request.client, request.params.AcdGroupsID);
+    return { status: 200 };
+  });
+
+  app.get('/acd/groups/group/:AcdGroupsID/members', {
+    schema: {
+      tags, summary: 'The members of an ACD group with their skills [ours] (default orderBy UsersID)',
+      params: ClientScopedParams('AcdGroupsID'),
+      querystring: listQuerySchema(MembershipRecord),
+      response: { 200: ListEnvelope(Membership), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const { client } = request;
+    const groupId = request.params.AcdGroupsID;
+    await groups.getGroup(db, client, groupId);
+    const plan = planList(MembershipRecord, request.query, sql`g.client_id = ${client.id} AND m.group_id = ${groupId}`, client.timeZone);
+    return sendList(reply, db, MembershipRecord, plan, client.timeZone);
+  });
+
+  app.put('/acd/groups/group/:AcdGroupsID/members/:UsersID', {
+    schema: {
+      tags, summary: 'Make a user a member of an ACD group, or replace their skills there [ours]',
+      params: ClientScopedParams('AcdGroupsID', 'UsersID'),
+      body: MembershipBody,
+      response: { 200: SingleEnvelope(Membership), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const { AcdGroupsID, UsersID } = request.params;
+    return sendRecords(reply, await groups.putMembership(db, app.clock, request.client, AcdGroupsID, UsersID, request.body.Skills));
+  });
+
+  app.delete('/acd/groups/group/:AcdGroupsID/members/:UsersID', {
+    schema: {
+      tags, summary: 'End a membership [ours]; not a member: 404',
+      params: ClientScopedParams('AcdGroupsID', 'UsersID'),
+      response: { 200: StatusOnly, ...commonErrors },
+    },
+  }, async (request) => {
+    await groups.deleteMembership(db, request.client, request.params.AcdGroupsID, request.params.UsersID);
+    return { status: 200 };
+  });
+};

@@ -1,3 +1,67 @@
+// Users (agents) [jtel reads, our provisioning].
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import type { FastifyReply } from 'fastify';
+import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { UserRecord } from './records.ts';
+import { UserCreateBody, UserUpdateBody } from './schemas.ts';
+import * as users from './service.ts';
 
-export const userRoutes: FastifyPluginAsyncTypebox = async () => {};
+const tags = ['Users'];
+
+const sendRecords = (reply: FastifyReply, texts: string[]) => reply.type('application/json; charset=utf-8').send(recordsEnvelope(texts));
+
+export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = app.store.db;
+  const User = UserRecord.schema;
+
+  app.get('/users', {
+    schema: {
+      tags, summary: 'All users of the client with their ACD group memberships (default orderBy UID)',
+      params: ClientScopedParams(),
+      querystring: listQuerySchema(UserRecord),
+      response: { 200: ListEnvelope(User), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const plan = planList(UserRecord, request.query, sql`u.client_id = ${request.client.id}`, request.client.timeZone);
+    return sendList(reply, db, UserRecord, plan, request.client.timeZone);
+  });
+
+  app.get('/users/user/:UsersID', {
+    schema: {
+      tags, summary: 'One user by ID',
+      params: ClientScopedParams('UsersID'),
+      response: { 200: SingleEnvelope(User), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await users.getUser(db, request.client, request.params.UsersID)));
+
+  app.post('/users/create', {
+    schema: {
+      tags, summary: 'Create a user [ours]; same UID in the client: 409',
+      params: ClientScopedParams(),
+      body: UserCreateBody,
+      response: { 200: SingleEnvelope(User), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await users.createUser(db, app.clock, request.client, request.body)));
+
+  app.patch('/users/user/:UsersID', {
+    schema: {
+      tags, summary: 'Change fields of a user [ours]; null clears a nullable field',
+      params: ClientScopedParams('UsersID'),
+      body: UserUpdateBody,
+      response: { 200: SingleEnvelope(User), ...commonErrors },
+    },
+  }, async (request, reply) => sendRecords(reply, await users.updateUser(db, app.clock, request.client, request.params.UsersID, request.body)));
+
+  app.delete('/users/user/:UsersID', {
+    schema: {
+      tags, summary: 'Delete a user and their memberships [ours]; 409 while open events are addressed to or held by them',
+      params: ClientScopedParams('UsersID'),
+      response: { 200: StatusOnly, ...commonErrors },
+    },
+  }, async (request) => {
+    await users.deleteUser(db, request.client, request.params.UsersID);
+    return { status: 200 };
+  });
+};
