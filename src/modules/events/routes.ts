@@ -1,10 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
 import { Type } from 'typebox';
-import { commonErrors, ListEnvelope } from '../../http/schema-types.ts';
+import { EventNotFound } from '../../errors.ts';
+import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import type { RecordDef } from '../../http/records.ts';
+import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
 import { EVENT_STATUSES, EVENT_TYPES } from './enumerations.ts';
+import { CommentRecord, CreatedEventSchema, EventRecord, HistoryRecord } from './records.ts';
+import { eventExists, findEventJson } from './repository.ts';
+import { CreateEventBody } from './schemas.ts';
+import { createEvent } from './service.ts';
 
 const tags = ['ACD events'];
 const Enumeration = Type.Object({ ShortText: Type.String(), ID: Type.Integer() });
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 function enumerationEnvelope(records: readonly { ID: number; ShortText: string }[]) {
   return {
@@ -22,4 +31,63 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/acd/events/status', {
     schema: { tags, summary: 'All ACD event statuses (system-wide)', response: { 200: ListEnvelope(Enumeration), ...commonErrors } },
   }, async () => enumerationEnvelope(EVENT_STATUSES));
+
+  app.get('/acd/events', {
+    schema: {
+      tags,
+      summary: 'All ACD events of the client',
+      description: 'List parameters: limitStart, limitPageSize, orderBy (default dtCreated), ascending, and equality filters on any record field.',
+      querystring: listQuerySchema(EventRecord),
+      response: { 200: ListEnvelope(EventRecord.schema), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const { id, timeZone } = request.client;
+    const plan = planList(EventRecord, request.query, sql`e.client_id = ${id}`, timeZone);
+    return sendList(reply, app.store.db, EventRecord, plan, timeZone);
+  });
+
+  app.get('/acd/events/event/:AcdEventsID', {
+    schema: {
+      tags,
+      summary: 'One ACD event',
+      params: ClientScopedParams('AcdEventsID'),
+      response: { 200: SingleEnvelope(EventRecord.schema), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const { id, timeZone } = request.client;
+    const json = await findEventJson(app.store.db, id, request.params.AcdEventsID, timeZone);
+    if (json === undefined) throw new EventNotFound();
+    return reply.type(JSON_TYPE).send(recordsEnvelope([json]));
+  });
+
+  app.post('/acd/events/create', {
+    schema: {
+      tags,
+      summary: 'Create an ACD event (or, where the group avoids duplicates, update the open one with the same key)',
+      body: CreateEventBody,
+      response: { 200: SingleEnvelope(CreatedEventSchema), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const json = await createEvent(app.store.db, request.client, request.body, app.clock.now());
+    return reply.type(JSON_TYPE).send(recordsEnvelope([json]));
+  });
+
+  const eventChildren = (path: string, record: RecordDef, summary: string) =>
+    app.get(`/acd/events/event/:AcdEventsID/${path}`, {
+      schema: {
+        tags,
+        summary,
+        params: ClientScopedParams('AcdEventsID'),
+        querystring: listQuerySchema(record),
+        response: { 200: ListEnvelope(record.schema), ...commonErrors },
+      },
+    }, async (request, reply) => {
+      const { id, timeZone } = request.client;
+      const eventId = request.params.AcdEventsID;
+      if (!(await eventExists(app.store.db, id, eventId))) throw new EventNotFound();
+      const plan = planList(record, request.query, sql`e.client_id = ${id} AND x.event_id = ${eventId}`, timeZone);
+      return sendList(reply, app.store.db, record, plan, timeZone);
+    });
+  eventChildren('comments', CommentRecord, "An ACD event's comments, e.g. repeated requests merged into it [extension]");
+  eventChildren('history', HistoryRecord, "An ACD event's status changes [extension]");
 };

@@ -1,0 +1,121 @@
+// SQL of ACD events. Records come out of the database as JSON text (see src/http/records.ts), so
+// a create answers with what was stored, read in the same statement that stored it.
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { AcdEventsTable, Database } from '../../db/schema.ts';
+import { jsonProjection, selectRecords } from '../../http/records.ts';
+import type { GroupType } from '../../domain/event-rules.ts';
+import { FIRST_CLOSED_STATUS } from './enumerations.ts';
+import { EventRecord, type CreateResult } from './records.ts';
+
+export type NewEvent = Insertable<AcdEventsTable> & { created_at: Date; status_id: number };
+
+export interface TargetFacts {
+  groups: Map<number, { type: GroupType; avoidDuplicates: boolean }>;
+  userExists: boolean;
+  isMember: boolean;
+}
+
+/**
+ * One round trip for everything a create checks: the named groups of this client, and whether
+ * the named user exists in it and is a member of the queue group.
+ */
+export async function findTargetFacts(
+  db: Kysely<Database>,
+  clientId: number,
+  groupIds: number[],
+  userId: number | null,
+  queueGroupId: number,
+): Promise<TargetFacts> {
+  const user = userId ?? 0; // no user: 0 matches no row, and the answers are ignored
+  const rows = await db
+    .selectFrom('acd_groups as g')
+    .select(['g.id', 'g.group_type', 'g.b_avoid_duplicate_events'])
+    .select((eb) => [
+      eb.exists(eb.selectFrom('users as u').select('u.id').where('u.id', '=', user).where('u.client_id', '=', clientId)).as('user_exists'),
+      eb.exists(eb.selectFrom('acd_group_members as m').select('m.user_id').where('m.group_id', '=', queueGroupId).where('m.user_id', '=', user)).as('is_member'),
+    ])
+    .where('g.client_id', '=', clientId)
+    .where('g.id', 'in', groupIds)
+    .execute();
+  return {
+    groups: new Map(rows.map((r) => [r.id, { type: r.group_type, avoidDuplicates: r.b_avoid_duplicate_events }])),
+    userExists: rows.some((r) => r.user_exists),
+    isMember: rows.some((r) => r.is_member),
+  };
+}
+
+/** Inserts the event and its first history entry in one statement; returns the record's JSON. */
+export async function insertEvent(db: Kysely<Database>, values: NewEvent, actor: string, timeZone: string): Promise<string> {
+  const row = await db
+    .with('ins', (q) => q.insertInto('acd_events').values(values).returningAll())
+    .with('hist', (q) =>
+      q
+        .insertInto('acd_event_history')
+        .columns(['event_id', 'from_status_id', 'to_status_id', 'actor', 'reason', 'created_at'])
+        .expression((eb) =>
+          eb.selectFrom('ins').select([
+            'ins.id',
+            sql<null>`NULL::integer`.as('from_status_id'),
+            'ins.status_id',
+            sql<string>`${actor}::text`.as('actor'),
+            sql<string>`'created'`.as('reason'),
+            'ins.created_at',
+          ]),
+        ),
+    )
+    .selectFrom('ins as e')
+    .select(jsonProjection(EventRecord, timeZone).as('j'))
+    .executeTakeFirstOrThrow();
+  return row.j;
+}
+
+/**
+ * The duplicate rule, exactly once: concurrent creates with the same key queue on an advisory
+ * lock for the transaction, so the second one finds the event the first one inserted.
+ */
+export async function createUnlessOpenDuplicate(
+  db: Kysely<Database>,
+  values: NewEvent & { client_id: number; duplicate_key: string },
+  comment: { author: string; text: string },
+  timeZone: string,
+): Promise<{ json: string; result: CreateResult }> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${values.client_id}|${values.duplicate_key}`}, 0))`.execute(trx);
+    const open = await trx
+      .selectFrom('acd_events')
+      .select('id')
+      .where('client_id', '=', values.client_id)
+      .where('duplicate_key', '=', values.duplicate_key)
+      .where('status_id', '<', FIRST_CLOSED_STATUS)
+      .orderBy('id')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!open) return { json: await insertEvent(trx, values, comment.author, timeZone), result: 'CREATED' };
+    const row = await trx
+      .with('note', (q) =>
+        q.insertInto('acd_event_comments').values({ event_id: open.id, author: comment.author, text: comment.text, created_at: values.created_at }),
+      )
+      .with('upd', (q) =>
+        q
+          .updateTable('acd_events')
+          .set({ modified_at: values.created_at, last_modified_at: values.created_at })
+          .where('id', '=', open.id)
+          .returningAll(),
+      )
+      .selectFrom('upd as e')
+      .select(jsonProjection(EventRecord, timeZone).as('j'))
+      .executeTakeFirstOrThrow();
+    return { json: row.j, result: 'UPDATED' };
+  });
+}
+
+export async function findEventJson(db: Kysely<Database>, clientId: number, eventId: number, timeZone: string): Promise<string | undefined> {
+  const { rows } = await selectRecords(EventRecord, timeZone, sql`e.client_id = ${clientId} AND e.id = ${eventId}`).execute(db);
+  return rows[0]?.j;
+}
+
+export async function eventExists(db: Kysely<Database>, clientId: number, eventId: number): Promise<boolean> {
+  const row = await db.selectFrom('acd_events').select('id').where('id', '=', eventId).where('client_id', '=', clientId).executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,115 @@
+// Creating an ACD event the jtel way: checks that need no database first (so bad input never
+// reaches it), then the groups and user the request names, then the insert — or, where the group
+// avoids duplicates, the exactly-once merge into an open event with the same key.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { ClientContext } from '../../http/auth.ts';
+import { Conflict, UserNotFound } from '../../errors.ts';
+import { resolveAppointment, waitsForAppointment } from '../../domain/appointment.ts';
+import { eventDataXml } from '../../domain/event-data.ts';
+import {
+  checkCrmUrl,
+  checkTargetGroups,
+  checkText,
+  duplicateComment,
+  duplicateKeyOf,
+  isPhoneEvent,
+  namedGroups,
+  normaliseE164,
+  queueGroupOf,
+  targetOf,
+  type LimitedText,
+} from '../../domain/event-rules.ts';
+import { EventStatus } from './enumerations.ts';
+import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, type NewEvent } from './repository.ts';
+import { withResult } from './records.ts';
+
+/** Who the history and comments name for changes made through the REST API. */
+export const API_ACTOR = 'api';
+export const DEFAULT_PRIORITY = 50;
+
+export interface CreateEventInput {
+  AcdEventTypesID: number;
+  AcdGroupsID?: number | null;
+  AcdConfigurationGroupsID?: number | null;
+  AcdAgentGroupsID?: number | null;
+  UsersID?: number | null;
+  Sender: string;
+  Receiver?: string | null;
+  Subject: string;
+  Body?: string | null;
+  CrmURL?: string | null;
+  UserData?: string | null;
+  Priority?: number | null;
+  dtAppointmentDate?: string | null;
+  dtAppointmentTime?: string | null;
+}
+
+/** The request's texts, checked and normalised (phone numbers without "+"). */
+function checkedTexts(input: CreateEventInput) {
+  const given: [LimitedText, string | null | undefined][] = [
+    ['Sender', input.Sender], ['Receiver', input.Receiver], ['Subject', input.Subject],
+    ['Body', input.Body], ['CrmURL', input.CrmURL], ['UserData', input.UserData],
+  ];
+  for (const [field, value] of given) if (value != null) checkText(field, value);
+  const crmUrl = input.CrmURL ?? null;
+  if (crmUrl !== null) checkCrmUrl(crmUrl);
+  const phone = isPhoneEvent(input.AcdEventTypesID);
+  const receiver = input.Receiver ?? null;
+  return {
+    sender: phone ? normaliseE164('Sender', input.Sender) : input.Sender,
+    receiver: phone && receiver ? normaliseE164('Receiver', receiver) : receiver,
+    subject: input.Subject,
+    body: input.Body ?? null,
+    crmUrl,
+    userData: input.UserData ?? null,
+  };
+}
+
+export async function createEvent(db: Kysely<Database>, client: ClientContext, input: CreateEventInput, now: number): Promise<string> {
+  const target = targetOf(input);
+  const texts = checkedTexts(input);
+  const appointment = resolveAppointment({ date: input.dtAppointmentDate, time: input.dtAppointmentTime }, now, client.timeZone);
+  const queueGroupId = queueGroupOf(target);
+  const userId = input.UsersID ?? null;
+
+  const facts = await findTargetFacts(db, client.id, namedGroups(target).map((g) => g.id), userId, queueGroupId);
+  checkTargetGroups(target, (id) => facts.groups.get(id)?.type);
+  if (userId !== null) {
+    if (!facts.userExists) throw new UserNotFound(userId);
+    if (!facts.isMember) throw new Conflict(`User ${userId} is not a member of ACD group ${queueGroupId}`);
+  }
+
+  const at = new Date(now);
+  const duplicateKey = duplicateKeyOf(input.AcdEventTypesID, queueGroupId, texts.sender, texts.userData);
+  const values: NewEvent = {
+    client_id: client.id,
+    type_id: input.AcdEventTypesID,
+    status_id: waitsForAppointment(appointment, now) ? EventStatus.Distribute : EventStatus.TransportToGroup,
+    group_id: target.form === 'standalone' ? target.groupId : null,
+    configuration_group_id: target.form === 'pair' ? target.configurationGroupId : null,
+    agent_group_id: target.form === 'pair' ? target.agentGroupId : null,
+    queue_group_id: queueGroupId,
+    user_id: userId,
+    sender: texts.sender,
+    receiver: texts.receiver,
+    subject: texts.subject,
+    body: texts.body,
+    crm_url: texts.crmUrl,
+    user_data: texts.userData,
+    event_data: eventDataXml(texts),
+    priority: input.Priority ?? DEFAULT_PRIORITY,
+    appointment_at: appointment === null ? null : new Date(appointment),
+    duplicate_key: duplicateKey,
+    created_at: at,
+    modified_at: at,
+    last_modified_at: at,
+  };
+
+  if (duplicateKey === null || !facts.groups.get(queueGroupId)?.avoidDuplicates) {
+    return withResult(await insertEvent(db, values, API_ACTOR, client.timeZone), 'CREATED');
+  }
+  const comment = { author: API_ACTOR, text: duplicateComment(now, client.timeZone, texts.subject, texts.body) };
+  const merged = await createUnlessOpenDuplicate(db, { ...values, client_id: client.id, duplicate_key: duplicateKey }, comment, client.timeZone);
+  return withResult(merged.json, merged.result);
+}
