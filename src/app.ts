@@ -9,7 +9,7 @@ import type { Store } from './db/store.ts';
 import { isReachable } from './db/store.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { installErrorHandling } from './http/error-handler.ts';
-import { validatorCompiler } from './http/validation.ts';
+import { rejectNulCharacters, validatorCompiler } from './http/validation.ts';
 import { authenticateAdmin, authenticateClient } from './http/auth.ts';
 import { ErrorBody } from './http/schema-types.ts';
 import { clientRoutes } from './modules/clients/routes.ts';
@@ -52,6 +52,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  app.addHook('preValidation', rejectNulCharacters);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

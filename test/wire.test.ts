@@ -93,3 +93,15 @@ describeStores('wire conventions', (h) => {
     assert.equal((await h.app.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
   });
 });
+
+describeStores('text the database cannot store', (h) => {
+  it('refuses a NUL character in a body or query field with 400 naming it', async () => {
+    const c = await h.newClient();
+    const body = await c.post('/acd/groups/create', { Name: 'bad\u0000name', GroupType: 'Standalone' });
+    assert.equal(body.statusCode, 400);
+    assert.deepEqual(body.json().details, [{ field: 'Name', message: 'must not contain NUL characters' }]);
+    const query = await c.get('/acd/events?Sender=a%00b');
+    assert.equal(query.statusCode, 400);
+    assert.match(query.json().error, /Sender/);
+  });
+});

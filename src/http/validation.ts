@@ -2,7 +2,8 @@
 // rather than silently stripped), while path and query strings are coerced from text.
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { InvalidField } from '../errors.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -19,3 +20,26 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   const ajv = httpPart === 'body' ? strict : coercing;
   return ajv.compile(schema as object) as ValidateFunction;
 };
+
+/** Path of the first string under `value` that holds a NUL character (PostgreSQL text cannot). */
+function nulPath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = nulPath(item, path ? `${path}.${i}` : String(i));
+      if (found !== undefined) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulPath(key, path ? `${path}.${key}` : key) ?? nulPath(item, path ? `${path}.${key}` : key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** preValidation hook: a NUL character anywhere in the body or query is a 400 naming the field. */
+export async function rejectNulCharacters(request: FastifyRequest): Promise<void> {
+  const field = nulPath(request.body, '') ?? nulPath(request.query, '');
+  if (field !== undefined) throw new InvalidField(field || 'body', 'must not contain NUL characters');
+}

@@ -5,10 +5,10 @@ export async function findClientCredentials(db: Kysely<Database>, clientId: numb
   return db.selectFrom('clients').select(['token_hash', 'time_zone']).where('id', '=', clientId).executeTakeFirst();
 }
 
-export async function insertClient(db: Kysely<Database>, name: string, timeZone: string, tokenHash: string, id?: number) {
+export async function insertClient(db: Kysely<Database>, name: string, timeZone: string, tokenHash: string) {
   return db
     .insertInto('clients')
-    .values({ name, time_zone: timeZone, token_hash: tokenHash, ...(id ? { id } : {}) })
+    .values({ name, time_zone: timeZone, token_hash: tokenHash })
     .returning(['id'])
     .executeTakeFirstOrThrow();
 }

@@ -12,13 +12,13 @@ export interface ClientCredentials {
   Token: string;
 }
 
-export async function createClient(db: Kysely<Database>, input: { Name: string; TimeZone?: string; ID?: number }): Promise<ClientCredentials> {
+export async function createClient(db: Kysely<Database>, input: { Name: string; TimeZone?: string }): Promise<ClientCredentials> {
   const timeZone = input.TimeZone ?? 'Europe/Berlin';
   if (!isValidTimeZone(timeZone)) throw new InvalidField('TimeZone', `unknown IANA time zone "${timeZone}"`);
   if (await clientNameExists(db, input.Name)) throw new AlreadyExists('Client', input.Name);
   const token = newToken('sbc');
   try {
-    const { id } = await insertClient(db, input.Name, timeZone, hashToken(token), input.ID);
+    const { id } = await insertClient(db, input.Name, timeZone, hashToken(token));
     return { ClientsID: id, Token: token };
   } catch (error) {
     if (isUniqueViolation(error)) throw new AlreadyExists('Client', input.Name);

@@ -1,0 +1,72 @@
+// Demo data for a first look: on an empty store, one client account (ClientsID 1) with groups,
+// agents, events and the campaign "Campaign 1000". Everything goes through the public API
+// (app.inject), so the demo exercises exactly what integrators use.
+import type { FastifyInstance } from 'fastify';
+import { createClient } from './modules/clients/service.ts';
+
+export interface DemoCredentials {
+  clientId: number;
+  token: string;
+}
+
+/** Seeds the demo when the store holds no client yet; returns its credentials, else undefined. */
+export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | undefined> {
+  const any = await app.store.db.selectFrom('clients').select('id').limit(1).executeTakeFirst();
+  if (any) return undefined;
+  const { ClientsID, Token } = await createClient(app.store.db, { Name: 'Demo', TimeZone: 'Europe/Berlin' });
+  const base = `/rest/v1.0/${ClientsID}`;
+  const call = async (method: 'POST' | 'PUT', path: string, payload: unknown) => {
+    const res = await app.inject({ method, url: base + path, payload: payload as object, headers: { authorization: `Bearer ${Token}` } });
+    if (res.statusCode !== 200) throw new Error(`demo seed: ${method} ${path} answered ${res.statusCode} ${res.body}`);
+    return res.json().records?.[0] as { ID: number } | undefined;
+  };
+
+  const service = await call('POST', '/acd/groups/create', { Name: 'Service', GroupType: 'Standalone', bAvoidDuplicateEvents: true, DistributionAlgorithmID: 1 });
+  const sales = await call('POST', '/acd/groups/create', { Name: 'Sales', GroupType: 'Standalone', DistributionAlgorithmID: 3 });
+  const agents = await call('POST', '/acd/groups/create', { Name: 'Support agents', GroupType: 'Agent' });
+  const hotline = await call('POST', '/acd/groups/create', { Name: 'Support hotline', GroupType: 'Configuration', PrimaryAgentGroupsID: agents!.ID });
+
+  const anna = await call('POST', '/users/create', { UID: 'anna.schmidt', FirstName: 'Anna', LastName: 'Schmidt', Email: 'anna.schmidt@example.com' });
+  const ben = await call('POST', '/users/create', { UID: 'ben.meyer', FirstName: 'Ben', LastName: 'Meyer', Email: 'ben.meyer@example.com' });
+  await call('POST', '/users/create', { UID: 'clara.supervisor', FirstName: 'Clara', LastName: 'Wagner', Email: 'clara.wagner@example.com' });
+  for (const [group, user, skills] of [
+    [service, anna, { '1': 80 }], [service, ben, { '1': 50 }], [sales, ben, { '2': 90 }], [agents, anna, {}], [agents, ben, {}],
+  ] as const) {
+    await call('PUT', `/acd/groups/group/${group!.ID}/members/${user!.ID}`, { Skills: skills });
+  }
+
+  await call('POST', '/acd/events/create', {
+    AcdEventTypesID: 3, AcdGroupsID: service!.ID, UsersID: null, Sender: '49199123456789', Receiver: '4919900112233',
+    Subject: 'Callback request from 49199123456789', Body: 'Please call back about the invoice.', CrmURL: 'https://crm.example.com/contacts/4711', UserData: '4711',
+  });
+  await call('POST', '/acd/events/create', {
+    AcdEventTypesID: 1, AcdGroupsID: service!.ID, Sender: '+4930123456', Subject: 'Voicemail from 4930123456', Priority: 80,
+  });
+  await call('POST', '/acd/events/create', {
+    AcdEventTypesID: 6, AcdGroupsID: sales!.ID, UsersID: ben!.ID, Sender: '', Subject: 'Ticket 123456: quote requested', UserData: '123456',
+  });
+  await call('POST', '/acd/events/create', {
+    AcdEventTypesID: 5, AcdConfigurationGroupsID: hotline!.ID, AcdAgentGroupsID: agents!.ID, Sender: 'customer@example.com', Subject: 'Question about my contract',
+  });
+  await call('POST', '/acd/events/create', {
+    AcdEventTypesID: 3, AcdGroupsID: sales!.ID, Sender: '4989987654', Subject: 'Callback at the agreed time', dtAppointmentTime: '18:00',
+  });
+
+  const campaign = await call('POST', '/dialler/campaigns/create', {
+    Name: 'Campaign 1000', LanguagesID: 2, ContactPreviewTime: 5, bCloseContactsOnIncomingCallsMatchCallerID: true,
+    ResultCodes: [
+      { ExportKey: 'ABG', DiallerResultCodesTypesID: 1, bAllowDelete: true, Content: { '1': 'Completed', '2': 'Abgeschlossen' } },
+      { ExportKey: 'NOTEL', DiallerResultCodesTypesID: 2, bAllowDelete: false, Content: { '1': 'No phone number', '2': 'Keine Rufnummer' } },
+      { ExportKey: 'Aufleger', DiallerResultCodesTypesID: 2, bAllowDelete: true, Content: { '1': 'Hung up', '2': 'Aufleger' } },
+      { ExportKey: 'WV', DiallerResultCodesTypesID: 3, TimeOffset: 60, bAllowDelete: true, Content: { '1': 'Call again later', '2': 'Wiedervorlage' } },
+      { ExportKey: 'TERMIN', DiallerResultCodesTypesID: 4, bAgentBound: true, bAllowDelete: true, Content: { '1': 'Appointment', '2': 'Termin' } },
+      { ExportKey: 'INCOMING', DiallerResultCodesTypesID: 1, bAllowDelete: false, Content: { '1': 'Customer called in', '2': 'Kunde hat angerufen' } },
+    ],
+    AbortOnNoTelNumberResultCode: 'NOTEL',
+    IncomingCallResultCode: 'INCOMING',
+  });
+  for (const [name, phone, userData] of [['Müller GmbH', '4930111222', 'C-1001'], ['Schulz KG', '4940333444', 'C-1002'], ['Becker AG', '4989555666', 'C-1003']]) {
+    await call('POST', '/dialler/contacts/import?overwriteDuplicates=true', { Name: name, DiallerCampaignsID: campaign!.ID, PhoneNumber1: phone, UserData: userData });
+  }
+  return { clientId: ClientsID, token: Token };
+}
