@@ -133,3 +133,8 @@ export async function sendList(reply: FastifyReply, db: Kysely<any>, record: Rec
 export function recordsEnvelope(texts: string[]): string {
   return `{"records":[${texts.join(',')}],"count":${texts.length},"status":200}`;
 }
+
+/** Sends the single-object (or short) envelope around record JSON texts. */
+export function sendRecords(reply: FastifyReply, texts: string[]): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(recordsEnvelope(texts));
+}

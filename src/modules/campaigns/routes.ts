@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import type { LanguageId } from '../../domain/dialler.ts';
 import { CampaignRecord, ResultCodeRecords } from './records.ts';
 import { CloneCampaignBody, CreateCampaignBody, LanguageQuery, NameQuery } from './schemas.ts';
@@ -12,7 +12,6 @@ import {
 
 const tags = ['Dialler campaigns'];
 const Campaign = CampaignRecord.schema;
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = app.store.db;
@@ -41,7 +40,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   ] as const) {
     app.get(path, { schema: byIdSchema(summary) }, async (request, reply) => {
       const texts = await campaignById(db, request.client, request.params.DiallerCampaignsID);
-      return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+      return sendRecords(reply, texts);
     });
   }
 
@@ -54,7 +53,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const texts = await campaignsByName(db, request.client, request.query.name);
-    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    return sendRecords(reply, texts);
   });
 
   app.get('/dialler/campaigns/campaign/:DiallerCampaignsID/resultCodes', {
@@ -68,7 +67,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const language = (request.query.languagesID ?? 1) as LanguageId;
     const texts = await resultCodesOf(db, request.client, request.params.DiallerCampaignsID, language);
-    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    return sendRecords(reply, texts);
   });
 
   app.post('/dialler/campaigns/create', {
@@ -80,7 +79,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const texts = await createCampaign(db, request.client, app.clock.now(), request.body);
-    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    return sendRecords(reply, texts);
   });
 
   app.post('/dialler/campaigns/clone', {
@@ -92,7 +91,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const texts = await cloneCampaign(db, request.client, app.clock.now(), request.body);
-    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    return sendRecords(reply, texts);
   });
 
   app.delete('/dialler/campaigns/campaign/:DiallerCampaignsID', {

@@ -3,14 +3,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import { ContactRecord } from './records.ts';
 import { ImportContactBody, ImportQuery } from './schemas.ts';
 import { contactById, importContact, requireCampaign } from './service.ts';
 
 const tags = ['Dialler contacts'];
 const Contact = ContactRecord.schema;
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 const ContactListQuery = listQuerySchema(ContactRecord, {
   diallerCampaignsID: Type.Optional(Type.Integer({
@@ -49,7 +48,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const texts = await contactById(db, request.client, request.params.DiallerContactsID);
-    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    return sendRecords(reply, texts);
   });
 
   app.post('/dialler/contacts/import', {
@@ -63,6 +62,6 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const overwrite = request.query.overwriteDuplicates ?? false;
     const texts = await importContact(db, request.client, app.clock.now(), request.body, overwrite);
-    return reply.type(JSON_TYPE).send(recordsEnvelope(texts));
+    return sendRecords(reply, texts);
   });
 };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { EventNotFound } from '../../errors.ts';
-import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import type { RecordDef } from '../../http/records.ts';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
 import { EVENT_STATUSES, EVENT_TYPES } from './enumerations.ts';
@@ -13,7 +13,6 @@ import { createEvent } from './service.ts';
 
 const tags = ['ACD events'];
 const Enumeration = Type.Object({ ShortText: Type.String(), ID: Type.Integer() });
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 function enumerationEnvelope(records: readonly { ID: number; ShortText: string }[]) {
   return {
@@ -57,7 +56,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { id, timeZone } = request.client;
     const json = await findEventJson(app.store.db, id, request.params.AcdEventsID, timeZone);
     if (json === undefined) throw new EventNotFound();
-    return reply.type(JSON_TYPE).send(recordsEnvelope([json]));
+    return sendRecords(reply, [json]);
   });
 
   app.post('/acd/events/create', {
@@ -69,7 +68,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const json = await createEvent(app.store.db, request.client, request.body, app.clock.now());
-    return reply.type(JSON_TYPE).send(recordsEnvelope([json]));
+    return sendRecords(reply, [json]);
   });
 
   const eventChildren = (path: string, record: RecordDef, summary: string) =>

@@ -1,17 +1,15 @@
 // ACD groups [jtel reads, our provisioning] and memberships of users in them [ours].
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import { GroupRecord, MembershipRecord } from './records.ts';
 import { GroupCreateBody, GroupUpdateBody, MembershipBody, TEXT_PATTERN } from './schemas.ts';
 import * as groups from './service.ts';
 
 const tags = ['ACD groups'];
 
-const sendRecords = (reply: FastifyReply, texts: string[]) => reply.type('application/json; charset=utf-8').send(recordsEnvelope(texts));
 
 export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = app.store.db;

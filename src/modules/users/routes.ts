@@ -2,15 +2,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import type { FastifyReply } from 'fastify';
-import { listQuerySchema, planList, recordsEnvelope, sendList } from '../../http/list.ts';
+import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import { UserRecord } from './records.ts';
 import { UserCreateBody, UserUpdateBody } from './schemas.ts';
 import * as users from './service.ts';
 
 const tags = ['Users'];
 
-const sendRecords = (reply: FastifyReply, texts: string[]) => reply.type('application/json; charset=utf-8').send(recordsEnvelope(texts));
 
 export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = app.store.db;
