@@ -1,0 +1,106 @@
+// Shared ground for the benchmark scripts: a throw-away PostgreSQL database on the server that
+// DATABASE_URL names, a tenant with one standalone group, and the create body a telephony
+// integration would send for a callback request.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../src/db/schema.ts';
+import { createClient } from '../src/modules/clients/service.ts';
+
+export const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function postgresServerUrl(): string {
+  return process.env.DATABASE_URL?.trim() || DEFAULT_SERVER_URL;
+}
+
+async function onServer(serverUrl: string, statement: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Runs `work` against a database created for it alone and drops that database afterwards, also
+ * when `work` fails, so an interrupted benchmark leaves nothing behind on a shared server.
+ */
+export async function withFreshDatabase<T>(prefix: string, work: (url: string) => Promise<T>): Promise<T> {
+  const serverUrl = postgresServerUrl();
+  const name = `${prefix}_${process.pid}_${Date.now()}`;
+  const drop = () => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await onServer(serverUrl, `CREATE DATABASE ${name}`);
+  // Ctrl-C skips `finally`; drop the database on the way out all the same.
+  const interrupted = (signal: NodeJS.Signals) => {
+    void drop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return await work(url.toString());
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await drop();
+  }
+}
+
+export async function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  try {
+    return await work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface BenchTenant {
+  clientId: number;
+  token: string;
+  groupId: number;
+}
+
+/**
+ * A client account with one standalone group that keeps every repeated request as its own event
+ * (bAvoidDuplicateEvents off), so each create under load really inserts a row.
+ */
+export async function setUpTenant(db: Kysely<Database>, name: string): Promise<BenchTenant> {
+  const { ClientsID, Token } = await createClient(db, { Name: name, TimeZone: 'Europe/Berlin' });
+  const group = await db
+    .insertInto('acd_groups')
+    .values({ client_id: ClientsID, name: 'Callback queue', group_type: 'Standalone', b_avoid_duplicate_events: false })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { clientId: ClientsID, token: Token, groupId: group.id };
+}
+
+/** What a web form's callback request looks like on POST /acd/events/create. */
+export function callbackRequest(groupId: number) {
+  return {
+    AcdEventTypesID: 3,
+    AcdGroupsID: groupId,
+    Sender: '+49891234567',
+    Subject: 'Callback request: contract question',
+    Body: 'Customer asks to be called back about the renewal of contract 4711-0815 before Friday.',
+    UserData: 'webform-7f3a9c',
+  };
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export function residentBytes(pid: number | 'self' = 'self'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
