@@ -9,7 +9,7 @@ import type { Store } from './db/store.ts';
 import { isReachable } from './db/store.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { installErrorHandling } from './http/error-handler.ts';
-import { rejectNulCharacters, validatorCompiler } from './http/validation.ts';
+import { rejectUnstorableText, validatorCompiler } from './http/validation.ts';
 import { authenticateAdmin, authenticateClient } from './http/auth.ts';
 import { ErrorBody } from './http/schema-types.ts';
 import { clientRoutes } from './modules/clients/routes.ts';
@@ -47,12 +47,25 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only: text/plain would otherwise reach the routes as a string (415 per spec), and an
+  // empty JSON body is "no body" for the routes that take none (DELETE, token rotation).
+  app.removeContentTypeParser('text/plain');
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? systemClock);
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
-  app.addHook('preValidation', rejectNulCharacters);
+  app.addHook('preValidation', rejectUnstorableText);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -11,6 +11,8 @@ export interface Config {
   logLevel: string;
   /** Largest accepted request body in bytes (413 beyond). */
   bodyLimit: number;
+  /** How long a shutdown waits for in-flight requests before closing their connections. */
+  shutdownGraceMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -26,6 +28,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: env.SWITCHBOARD_ADMIN_TOKEN || undefined,
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: intFrom(env.SWITCHBOARD_BODY_LIMIT, 2 * 1024 * 1024, 'SWITCHBOARD_BODY_LIMIT'),
+    shutdownGraceMs: intFrom(env.SWITCHBOARD_SHUTDOWN_GRACE_MS, 10_000, 'SWITCHBOARD_SHUTDOWN_GRACE_MS'),
   };
 }
 

@@ -29,8 +29,14 @@ export async function startServer(config: Config, options: { demo?: boolean; out
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
-    // close() stops accepting, lets in-flight requests finish, then the store closes cleanly.
-    await app.close();
+    // close() stops accepting and lets in-flight requests finish; a client that stalls a
+    // download must not hold the shutdown forever, so after the grace period its socket goes.
+    const force = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(force);
+    }
     await store.close();
   })());
   return { app, store, url, stop };

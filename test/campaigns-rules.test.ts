@@ -31,7 +31,7 @@ describe('dialler rules: campaign end time', () => {
 
   it('refuses impossible dates and times and other formats', () => {
     for (const text of ['2026-02-29T10:00', '2026-04-31T10:00', '2026-13-01T10:00', '2026-01-01T24:00', '2026-01-01T10:60',
-      '2026-01-01', '2026-01-01 10:00', '2026-01-01T10:00Z', '']) {
+      '2026-01-01', '2026-01-01 10:00', '2026-01-01T10:00Z', '', '0050-01-01T00:00', '1899-12-31T23:59']) {
       assert.equal(parseLocalTimestamp(text, 'Europe/Berlin').ok, false, text);
     }
     assert.equal(parseLocalTimestamp('2028-02-29T10:00', 'Europe/Berlin').ok, true, 'leap day');

@@ -89,15 +89,22 @@ describeStores('ACD event duplicates', (h) => {
     assert.equal((await post(t, callback(t.dedupGroupId))).Result_, 'UPDATED');
   });
 
-  it('merges in the pair form by the agent group', async () => {
+  it("merges in the pair form by the configuration group's setting, per configuration + agent pair", async () => {
     const t = await eventTenant(h);
-    await h.store.db.updateTable('acd_groups').set({ b_avoid_duplicate_events: true }).where('id', '=', t.agentGroupId).execute();
+    const db = h.store.db;
     const pair = { AcdGroupsID: undefined, AcdConfigurationGroupsID: t.configurationGroupId, AcdAgentGroupsID: t.agentGroupId };
-    const first = (await t.client.post('/acd/events/create', callback(0, pair))).json().records[0];
+    // The agent group's flag does not decide: the configuration group holds the settings.
+    await db.updateTable('acd_groups').set({ b_avoid_duplicate_events: true }).where('id', '=', t.agentGroupId).execute();
+    assert.equal((await t.client.post('/acd/events/create', callback(0, pair))).json().records[0].Result_, 'CREATED');
+    assert.equal((await t.client.post('/acd/events/create', callback(0, pair))).json().records[0].Result_, 'CREATED');
+    await db.updateTable('acd_groups').set({ b_avoid_duplicate_events: true }).where('id', '=', t.configurationGroupId).execute();
     const again = (await t.client.post('/acd/events/create', callback(0, pair))).json().records[0];
-    assert.equal(first.Result_, 'CREATED');
     assert.equal(again.Result_, 'UPDATED');
-    assert.equal(again.ID, first.ID);
+    // Another configuration group in front of the same agent group is another target.
+    const otherConfiguration = await addGroup(db, t.client.id, { type: 'Configuration', primaryAgentGroupId: t.agentGroupId, avoidDuplicates: true });
+    const other = (await t.client.post('/acd/events/create', callback(0, { ...pair, AcdConfigurationGroupsID: otherConfiguration }))).json().records[0];
+    assert.equal(other.Result_, 'CREATED');
+    assert.notEqual(other.ID, again.ID);
   });
 
   it('creates a new event once the earlier one is closed (status 98 and above)', async () => {
@@ -125,7 +132,7 @@ describeStores('ACD event duplicates', (h) => {
     assert.equal(b.Result_, 'CREATED');
     assert.notEqual(a.ID, b.ID);
     const rows = await eventsOfClient(t.client.id);
-    assert.deepEqual(rows.map((r) => r.duplicate_key), [`3|${t.groupId}|49199123456789`, `3|${t.groupId}|49199123456789`]);
+    assert.deepEqual(rows.map((r) => r.duplicate_key), [`3|g${t.groupId}|49199123456789`, `3|g${t.groupId}|49199123456789`]);
     // Switching the rule on later finds the events stored before.
     await h.store.db.updateTable('acd_groups').set({ b_avoid_duplicate_events: true }).where('id', '=', t.groupId).execute();
     const c = (await t.client.post('/acd/events/create', callback(t.groupId))).json().records[0];

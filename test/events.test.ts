@@ -20,7 +20,7 @@ const assertComment = conformsTo(CommentRecord.schema);
 const assertHistory = conformsTo(HistoryRecord.schema);
 
 describeStores('ACD events', (h) => {
-  it("creates jtel's callback example: status 4, Result_ CREATED, every field in jtel's order", async () => {
+  it("creates jtel's callback example: status 1, Result_ CREATED, every field in jtel's order", async () => {
     const t = await eventTenant(h);
     const res = await t.client.post('/acd/events/create', callback(t.groupId));
     assert.equal(res.statusCode, 200);
@@ -33,7 +33,7 @@ describeStores('ACD events', (h) => {
     assertCreated(e);
     assert.equal(e.Result_, 'CREATED');
     assert.equal(e.AcdEventTypesID, 3);
-    assert.equal(e.AcdEventStatusID, 4);
+    assert.equal(e.AcdEventStatusID, 1, 'jtel answers a new event in Distribute');
     assert.equal(e.AcdGroupsID, t.groupId);
     assert.equal(e.AcdConfigurationGroupsID, null);
     assert.equal(e.AcdAgentGroupsID, null);
@@ -59,7 +59,7 @@ describeStores('ACD events', (h) => {
     const row = await h.store.db.selectFrom('acd_events').selectAll().where('id', '=', e.ID).executeTakeFirstOrThrow();
     assert.equal(row.client_id, t.client.id);
     assert.equal(row.queue_group_id, t.groupId);
-    assert.equal(row.duplicate_key, `3|${t.groupId}|49199123456789`);
+    assert.equal(row.duplicate_key, `3|g${t.groupId}|49199123456789`);
     assert.equal(row.body, callback(0).Body);
   });
 
@@ -137,7 +137,7 @@ describeStores('ACD events', (h) => {
     assert.equal(e.UsersID, t.userId);
     const row = await h.store.db.selectFrom('acd_events').select(['queue_group_id', 'duplicate_key']).where('id', '=', e.ID).executeTakeFirstOrThrow();
     assert.equal(row.queue_group_id, t.agentGroupId);
-    assert.equal(row.duplicate_key, `3|${t.agentGroupId}|49199123456789`);
+    assert.equal(row.duplicate_key, `3|c${t.configurationGroupId}a${t.agentGroupId}|49199123456789`);
   });
 
   it('delivers to a member agent of a standalone group', async () => {

@@ -6,7 +6,7 @@ import { createGroup } from './fixtures-groups.ts';
 
 const GROUP_FIELDS = [
   'ID', 'Name', 'ForeignSystemID', 'DistributionAlgorithmID', 'ServiceLevelSeconds', 'QueueMusicID4Sec',
-  'SupervisorAggregationSkill5ID', 'bPositionAnnouncement3', 'TarifAnnouncementWavesID',
+  'SupervisorAggregationSkill5ID', 'QueueOffhookAnnouncementID', 'bPositionAnnouncement3', 'TarifAnnouncementWavesID',
   'bCallRedirectionAfterNumberAnnouncement', 'GroupType', 'PrimaryAgentGroupsID', 'bAvoidDuplicateEvents',
   'OfferTimeoutSeconds', 'dtCreated', 'dtLastModified',
 ];
@@ -26,7 +26,7 @@ describeStores('ACD groups: reading', (h) => {
     assert.deepEqual(Object.keys(group), GROUP_FIELDS);
     assert.deepEqual(group, {
       ID: created.ID, Name: 'Sales', ForeignSystemID: null, DistributionAlgorithmID: 1, ServiceLevelSeconds: 20,
-      QueueMusicID4Sec: null, SupervisorAggregationSkill5ID: null, bPositionAnnouncement3: false,
+      QueueMusicID4Sec: null, SupervisorAggregationSkill5ID: null, QueueOffhookAnnouncementID: null, bPositionAnnouncement3: false,
       TarifAnnouncementWavesID: null, bCallRedirectionAfterNumberAnnouncement: false, GroupType: 'Standalone',
       PrimaryAgentGroupsID: null, bAvoidDuplicateEvents: false, OfferTimeoutSeconds: 30,
       dtCreated: '2026-01-10T07:30:15.250', dtLastModified: '2026-01-10T07:30:15.250',

@@ -121,14 +121,14 @@ describeStores('list parameters on /acd/events', (h) => {
     const both = await list(`AcdEventStatusID=20&UsersID=${t.userId}`);
     assert.equal(both.filter, `AcdEventStatusID=20&UsersID=${t.userId}`);
     assert.deepEqual(both.records.map((r: Listed) => r.ID), [ids[3]]);
-    assert.deepEqual((await list('AcdEventStatusID=4')).records.map((r: Listed) => r.ID), [ids[0], ids[2], ids[4]]);
+    assert.deepEqual((await list('AcdEventStatusID=1')).records.map((r: Listed) => r.ID), [ids[0], ids[2], ids[4]]);
     assert.deepEqual((await list('Sender=49891000002')).records.map((r: Listed) => r.ID), [ids[2]]);
     assert.deepEqual((await list('ForeignSystemNumber=123456')).records.map((r: Listed) => r.ID), [ids[3]]);
     assert.deepEqual((await list('dtCreated=2026-06-15T10:01:00.000')).records.map((r: Listed) => r.ID), [ids[1]]);
     assert.equal((await list('bCloseByForeignSystem=false')).count, 5);
     assert.equal((await list('bCloseByForeignSystem=true')).count, 0);
-    const combined = await list('AcdEventStatusID=4&orderBy=Priority&ascending=false&limitPageSize=2');
-    assert.equal(combined.filter, 'AcdEventStatusID=4');
+    const combined = await list('AcdEventStatusID=1&orderBy=Priority&ascending=false&limitPageSize=2');
+    assert.equal(combined.filter, 'AcdEventStatusID=1');
     assert.deepEqual(combined.records.map((r: Listed) => r.ID), [ids[2], ids[0]]);
   });
 

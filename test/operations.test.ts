@@ -112,6 +112,25 @@ describeStores('HTTP operations', (h) => {
   });
 });
 
+describe('logs', () => {
+  it('writes JSON lines with the request id', async () => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => { lines.push(line); } };
+    const store = await openStore({ dataDir: 'memory://' });
+    const app = await build({ store, logger: { level: 'info', stream } });
+    try {
+      await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-42' } });
+      const entries = lines.map((line) => JSON.parse(line) as { reqId?: string; msg?: string; res?: { statusCode: number } });
+      const done = entries.find((e) => e.reqId === 'trace-42' && e.msg === 'request completed');
+      assert.ok(done, lines.join(''));
+      assert.equal(done.res?.statusCode, 200);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+});
+
 describe('limits and failures', () => {
   it('answers a body over the limit with 413 JSON', async () => {
     const store = await openStore({ dataDir: 'memory://' });

@@ -9,7 +9,7 @@ describeStores('ACD groups: provisioning', (h) => {
     const c = await h.newClient();
     const res = await c.post('/acd/groups/create', {
       Name: 'Hotline', ForeignSystemID: 'CRM-7', DistributionAlgorithmID: 2, ServiceLevelSeconds: 45,
-      QueueMusicID4Sec: -1, SupervisorAggregationSkill5ID: 5, bPositionAnnouncement3: true, TarifAnnouncementWavesID: 9,
+      QueueMusicID4Sec: -1, SupervisorAggregationSkill5ID: 5, QueueOffhookAnnouncementID: 12, bPositionAnnouncement3: true, TarifAnnouncementWavesID: 9,
       bCallRedirectionAfterNumberAnnouncement: true, bAvoidDuplicateEvents: true, OfferTimeoutSeconds: 15, GroupType: 'Agent',
     });
     assert.equal(res.statusCode, 200);
@@ -22,7 +22,7 @@ describeStores('ACD groups: provisioning', (h) => {
     assert.equal(dtLastModified, dtCreated);
     assert.deepEqual(rest, {
       Name: 'Hotline', ForeignSystemID: 'CRM-7', DistributionAlgorithmID: 2, ServiceLevelSeconds: 45, QueueMusicID4Sec: -1,
-      SupervisorAggregationSkill5ID: 5, bPositionAnnouncement3: true, TarifAnnouncementWavesID: 9,
+      SupervisorAggregationSkill5ID: 5, QueueOffhookAnnouncementID: 12, bPositionAnnouncement3: true, TarifAnnouncementWavesID: 9,
       bCallRedirectionAfterNumberAnnouncement: true, GroupType: 'Agent', PrimaryAgentGroupsID: null,
       bAvoidDuplicateEvents: true, OfferTimeoutSeconds: 15,
     });

@@ -99,9 +99,61 @@ describeStores('text the database cannot store', (h) => {
     const c = await h.newClient();
     const body = await c.post('/acd/groups/create', { Name: 'bad\u0000name', GroupType: 'Standalone' });
     assert.equal(body.statusCode, 400);
-    assert.deepEqual(body.json().details, [{ field: 'Name', message: 'must not contain NUL characters' }]);
+    assert.deepEqual(body.json().details, [{ field: 'Name', message: 'must not contain NUL characters or unpaired surrogates' }]);
+    const surrogate = await c.post('/acd/groups/create', { Name: 'G\ud800x', GroupType: 'Standalone' });
+    assert.equal(surrogate.statusCode, 400);
+    assert.equal(surrogate.json().details[0].field, 'Name');
+    const nested = await c.post('/dialler/campaigns/create', { Name: 'C', ResultCodes: [{ ExportKey: 'A', DiallerResultCodesTypesID: 1, Content: { '1': 'x\udc00' } }] });
+    assert.equal(nested.statusCode, 400);
+    assert.equal(nested.json().details[0].field, 'ResultCodes.0.Content.1');
     const query = await c.get('/acd/events?Sender=a%00b');
     assert.equal(query.statusCode, 400);
     assert.match(query.json().error, /Sender/);
+  });
+});
+
+describeStores('content types', (h) => {
+  it('answers text/plain and other non-JSON bodies with 415', async () => {
+    const c = await h.newClient();
+    for (const type of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x']) {
+      const res = await c.request('POST', '/acd/events/create', '{"AcdEventTypesID":3}', { 'content-type': type });
+      assert.equal(res.statusCode, 415, type);
+      assert.deepEqual(res.json(), { status: 415, error: 'Request body must be JSON (Content-Type: application/json)' });
+    }
+  });
+
+  it('takes an empty JSON body as no body where a route needs none, and refuses it where one is needed', async () => {
+    const c = await h.newClient();
+    const rotated = await h.app.inject({ method: 'POST', url: `/rest/v1.0/clients/client/${c.id}/token`, headers: { authorization: 'Bearer sba_test_admin_token', 'content-type': 'application/json' } });
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    const fresh = rotated.json().records[0].Token;
+    const group = await h.app.inject({ method: 'POST', url: `${c.base}/acd/groups/create`, payload: { Name: 'To delete' }, headers: { authorization: `Bearer ${fresh}` } });
+    const deleted = await h.app.inject({ method: 'DELETE', url: `${c.base}/acd/groups/group/${group.json().records[0].ID}`, headers: { authorization: `Bearer ${fresh}`, 'content-type': 'application/json' } });
+    assert.equal(deleted.statusCode, 200, deleted.body);
+    const create = await h.app.inject({ method: 'POST', url: `${c.base}/acd/events/create`, headers: { authorization: `Bearer ${fresh}`, 'content-type': 'application/json' } });
+    assert.equal(create.statusCode, 400);
+    assert.equal(create.json().status, 400);
+  });
+});
+
+describeStores('client time zones', (h) => {
+  it('accepts IANA names both JavaScript and the store know, and refuses offsets and unknown names', async () => {
+    for (const zone of ['US/Pacific-New', '+01:00', '-05:00', 'Mars/Base', 'Europe/Berlin; DROP', '', 'UTC+1']) {
+      const res = await h.admin('POST', '/rest/v1.0/clients/create', { Name: `Zone ${Math.random()}`, TimeZone: zone });
+      assert.equal(res.statusCode, 400, `${zone}: ${res.body}`);
+      assert.match(res.json().error, /TimeZone/);
+    }
+    for (const zone of ['UTC', 'Asia/Kolkata', 'America/Argentina/Buenos_Aires']) {
+      const res = await h.admin('POST', '/rest/v1.0/clients/create', { Name: `Zone ${Math.random()}`, TimeZone: zone });
+      assert.equal(res.statusCode, 200, `${zone}: ${res.body}`);
+    }
+  });
+
+  it("shows timestamps on the client's wall clock (Kolkata is UTC+05:30)", async () => {
+    const c = await h.newClient({ TimeZone: 'Asia/Kolkata' });
+    const res = await c.post('/acd/groups/create', { Name: 'Mumbai' });
+    assert.equal(res.statusCode, 200, res.body);
+    // The harness clock reads 2026-06-15T08:00:00Z.
+    assert.equal(res.json().records[0].dtCreated, '2026-06-15T13:30:00.000');
   });
 });

@@ -26,6 +26,7 @@ export interface AcdGroupsTable {
   service_level_seconds: Generated<number>;
   queue_music_id: number | null;
   supervisor_aggregation_skill_id: number | null;
+  queue_offhook_announcement_id: number | null;
   b_position_announcement: Generated<boolean>;
   tarif_announcement_waves_id: number | null;
   b_call_redirection_after_number_announcement: Generated<boolean>;

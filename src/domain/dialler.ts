@@ -30,6 +30,7 @@ export function parseLocalTimestamp(text: string, timeZone: string): Outcome<Dat
   const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number);
   const second = m[6] ? Number(m[6]) : 0;
   const millis = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
+  if (year < 1900) return fail(`${text}: years before 1900 are not accepted`);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return fail(`${text} is not a calendar date`);
   if (hour > 23 || minute > 59 || second > 59) return fail(`${text} is not a time of day`);

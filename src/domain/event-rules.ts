@@ -106,6 +106,14 @@ export function queueGroupOf(target: EventTarget): number {
   return target.form === 'standalone' ? target.groupId : target.agentGroupId;
 }
 
+/**
+ * The group whose settings (such as bAvoidDuplicateEvents) apply: the standalone group, or the
+ * pair's configuration group, which is where jtel keeps the call-flow settings.
+ */
+export function settingsGroupOf(target: EventTarget): number {
+  return target.form === 'standalone' ? target.groupId : target.configurationGroupId;
+}
+
 export type GroupType = 'Standalone' | 'Configuration' | 'Agent';
 
 export interface NamedGroup {
@@ -130,18 +138,22 @@ export function checkTargetGroups(target: EventTarget, typeOf: (id: number) => G
   for (const { id } of wanted) if (typeOf(id) === undefined) throw new GroupNotFound(id);
   for (const { field, id, type } of wanted) {
     const actual = typeOf(id);
-    if (actual !== type) throw new InvalidField(field, `ACD group ${id} is a ${actual} group, not a ${type} group`);
+    if (actual !== type) throw new InvalidField(field, `ACD group ${id} is ${article(actual!)} ${actual} group, not ${article(type)} ${type} group`);
   }
 }
 
+const article = (word: string) => (/^[AEIOU]/.test(word) ? 'an' : 'a');
+
 /**
  * "type|target|key" under which a repeated request is the same event: the Sender for every type
- * but tickets, whose key is the foreign ticket number in UserData. No key, no duplicates: events
- * without a sender (or tickets without a number) are never merged.
+ * but tickets, whose key is the foreign ticket number in UserData. The target is the group, or
+ * the configuration + agent group pair. No key, no duplicates: events without a sender (or
+ * tickets without a number) are never merged, since "nobody" is not one customer.
  */
-export function duplicateKeyOf(typeId: number, queueGroupId: number, sender: string, userData: string | null): string | null {
+export function duplicateKeyOf(typeId: number, target: EventTarget, sender: string, userData: string | null): string | null {
   const key = typeId === WORK_FLOW_CONNECTOR ? userData ?? '' : sender;
-  return key === '' ? null : `${typeId}|${queueGroupId}|${key}`;
+  const where = target.form === 'standalone' ? `g${target.groupId}` : `c${target.configurationGroupId}a${target.agentGroupId}`;
+  return key === '' ? null : `${typeId}|${where}|${key}`;
 }
 
 /** `YYYY-MM-DDTHH:mm:ss.SSS` on the wall clock of `zone`, the way records show timestamps. */

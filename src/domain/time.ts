@@ -1,10 +1,15 @@
 // Wall-clock arithmetic in a client's IANA time zone, without a date library: Intl gives the
 // zone's offset at any instant, and local times are resolved to instants from that.
 
+/**
+ * An IANA zone name (Europe/Berlin, UTC) that JavaScript knows. Offsets such as "+01:00" are
+ * refused: PostgreSQL reads POSIX offsets with the opposite sign, so one zone would show two times.
+ */
 export function isValidTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone) || zone.length > 64) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return zone.length > 0;
+    return true;
   } catch {
     return false;
   }
@@ -32,6 +37,13 @@ export interface LocalDateTime {
   second: number;
 }
 
+/** Date.UTC without its two-digit-year rule (it reads year 50 as 1950). */
+function utc(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  d.setUTCFullYear(year, month - 1, day);
+  return d.getTime();
+}
+
 /** The wall-clock reading in `zone` at instant `ms`. */
 export function localParts(ms: number, zone: string): LocalDateTime {
   const parts: Record<string, number> = {};
@@ -44,7 +56,7 @@ export function localParts(ms: number, zone: string): LocalDateTime {
 /** Offset of `zone` from UTC at instant `ms`, in ms (Berlin in summer: +7,200,000). */
 export function zoneOffset(ms: number, zone: string): number {
   const l = localParts(Math.floor(ms / 1000) * 1000, zone);
-  const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
+  const asUtc = utc(l.year, l.month, l.day, l.hour, l.minute, l.second);
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
@@ -55,7 +67,7 @@ export function zoneOffset(ms: number, zone: string): number {
  * (autumn) resolves to its first occurrence.
  */
 export function instantOf(local: LocalDateTime, zone: string): number {
-  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
+  const wall = utc(local.year, local.month, local.day, local.hour, local.minute, local.second);
   const before = wall - zoneOffset(wall - 86400000, zone);
   const after = wall - zoneOffset(wall + 86400000, zone);
   // Candidates: the wall time read with the offset in force before and after a nearby change.

@@ -21,25 +21,28 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return ajv.compile(schema as object) as ValidateFunction;
 };
 
-/** Path of the first string under `value` that holds a NUL character (PostgreSQL text cannot). */
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+/**
+ * Path of the first string under `value` that the database cannot store as given: a NUL
+ * character (PostgreSQL text refuses it) or a lone UTF-16 surrogate (it would turn into U+FFFD).
+ */
+function unstorablePath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
-      const found = nulPath(item, path ? `${path}.${i}` : String(i));
+      const found = unstorablePath(item, path ? `${path}.${i}` : String(i));
       if (found !== undefined) return found;
     }
   } else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      const found = nulPath(key, path ? `${path}.${key}` : key) ?? nulPath(item, path ? `${path}.${key}` : key);
+      const found = unstorablePath(key, path ? `${path}.${key}` : key) ?? unstorablePath(item, path ? `${path}.${key}` : key);
       if (found !== undefined) return found;
     }
   }
   return undefined;
 }
 
-/** preValidation hook: a NUL character anywhere in the body or query is a 400 naming the field. */
-export async function rejectNulCharacters(request: FastifyRequest): Promise<void> {
-  const field = nulPath(request.body, '') ?? nulPath(request.query, '');
-  if (field !== undefined) throw new InvalidField(field || 'body', 'must not contain NUL characters');
+/** preValidation hook: unstorable text anywhere in the body or query is a 400 naming the field. */
+export async function rejectUnstorableText(request: FastifyRequest): Promise<void> {
+  const field = unstorablePath(request.body, '') ?? unstorablePath(request.query, '');
+  if (field !== undefined) throw new InvalidField(field || 'body', 'must not contain NUL characters or unpaired surrogates');
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 
 export async function findClientCredentials(db: Kysely<Database>, clientId: number) {
@@ -24,4 +24,10 @@ export async function setClientTokenHash(db: Kysely<Database>, clientId: number,
 
 export async function clientNameExists(db: Kysely<Database>, name: string): Promise<boolean> {
   return (await db.selectFrom('clients').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+}
+
+/** Whether the store's time-zone database knows the zone (it formats every timestamp). */
+export async function storeKnowsTimeZone(db: Kysely<Database>, zone: string): Promise<boolean> {
+  const { rows } = await sql<{ known: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ${zone}) AS known`.execute(db);
+  return rows[0]?.known === true;
 }

@@ -4,7 +4,7 @@ import type { Database } from '../../db/schema.ts';
 import { AlreadyExists, ClientNotFound, InvalidField } from '../../errors.ts';
 import { hashToken, newToken } from '../../domain/tokens.ts';
 import { isValidTimeZone } from '../../domain/time.ts';
-import { clientNameExists, insertClient, setClientTokenHash } from './repository.ts';
+import { clientNameExists, insertClient, setClientTokenHash, storeKnowsTimeZone } from './repository.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 
 export interface ClientCredentials {
@@ -14,7 +14,9 @@ export interface ClientCredentials {
 
 export async function createClient(db: Kysely<Database>, input: { Name: string; TimeZone?: string }): Promise<ClientCredentials> {
   const timeZone = input.TimeZone ?? 'Europe/Berlin';
-  if (!isValidTimeZone(timeZone)) throw new InvalidField('TimeZone', `unknown IANA time zone "${timeZone}"`);
+  if (!isValidTimeZone(timeZone) || !(await storeKnowsTimeZone(db, timeZone))) {
+    throw new InvalidField('TimeZone', `unknown IANA time zone "${timeZone}" (use a name such as Europe/Berlin)`);
+  }
   if (await clientNameExists(db, input.Name)) throw new AlreadyExists('Client', input.Name);
   const token = newToken('sbc');
   try {

@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ClientContext } from '../../http/auth.ts';
 import { Conflict, UserNotFound } from '../../errors.ts';
-import { resolveAppointment, waitsForAppointment } from '../../domain/appointment.ts';
+import { isForeignKeyViolation } from '../../db/errors.ts';
+import { resolveAppointment } from '../../domain/appointment.ts';
 import { eventDataXml } from '../../domain/event-data.ts';
 import {
   checkCrmUrl,
@@ -17,6 +18,7 @@ import {
   namedGroups,
   normaliseE164,
   queueGroupOf,
+  settingsGroupOf,
   targetOf,
   type LimitedText,
 } from '../../domain/event-rules.ts';
@@ -73,19 +75,26 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
   const queueGroupId = queueGroupOf(target);
   const userId = input.UsersID ?? null;
 
-  const facts = await findTargetFacts(db, client.id, namedGroups(target).map((g) => g.id), userId, queueGroupId);
-  checkTargetGroups(target, (id) => facts.groups.get(id)?.type);
-  if (userId !== null) {
-    if (!facts.userExists) throw new UserNotFound(userId);
-    if (!facts.isMember) throw new Conflict(`User ${userId} is not a member of ACD group ${queueGroupId}`);
-  }
+  const groupIds = namedGroups(target).map((g) => g.id);
+  const checkFacts = async () => {
+    const facts = await findTargetFacts(db, client.id, groupIds, userId, queueGroupId);
+    checkTargetGroups(target, (id) => facts.groups.get(id)?.type);
+    if (userId !== null) {
+      if (!facts.userExists) throw new UserNotFound(userId);
+      if (!facts.isMember) throw new Conflict(`User ${userId} is not a member of ACD group ${queueGroupId}`);
+    }
+    return facts;
+  };
+  const facts = await checkFacts();
 
   const at = new Date(now);
-  const duplicateKey = duplicateKeyOf(input.AcdEventTypesID, queueGroupId, texts.sender, texts.userData);
+  const duplicateKey = duplicateKeyOf(input.AcdEventTypesID, target, texts.sender, texts.userData);
   const values: NewEvent = {
     client_id: client.id,
     type_id: input.AcdEventTypesID,
-    status_id: waitsForAppointment(appointment, now) ? EventStatus.Distribute : EventStatus.TransportToGroup,
+    // jtel answers a new event in Distribute (1): the distributor queues it once its appointment
+    // (if any) is due.
+    status_id: EventStatus.Distribute,
     group_id: target.form === 'standalone' ? target.groupId : null,
     configuration_group_id: target.form === 'pair' ? target.configurationGroupId : null,
     agent_group_id: target.form === 'pair' ? target.agentGroupId : null,
@@ -106,10 +115,18 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
     last_modified_at: at,
   };
 
-  if (duplicateKey === null || !facts.groups.get(queueGroupId)?.avoidDuplicates) {
-    return withResult(await insertEvent(db, values, API_ACTOR, client.timeZone), 'CREATED');
+  try {
+    if (duplicateKey === null || !facts.groups.get(settingsGroupOf(target))?.avoidDuplicates) {
+      return withResult(await insertEvent(db, values, API_ACTOR, client.timeZone), 'CREATED');
+    }
+    const comment = { author: API_ACTOR, text: duplicateComment(now, client.timeZone, texts.subject, texts.body) };
+    const merged = await createUnlessOpenDuplicate(db, { ...values, client_id: client.id, duplicate_key: duplicateKey }, comment, client.timeZone);
+    return withResult(merged.json, merged.result);
+  } catch (error) {
+    // A group or user deleted between the checks and the insert: answer as if it had been
+    // missing all along (404 naming it), not with the database's complaint.
+    if (!isForeignKeyViolation(error)) throw error;
+    await checkFacts();
+    throw new Conflict('A group or user of this event changed while it was being created; try again');
   }
-  const comment = { author: API_ACTOR, text: duplicateComment(now, client.timeZone, texts.subject, texts.body) };
-  const merged = await createUnlessOpenDuplicate(db, { ...values, client_id: client.id, duplicate_key: duplicateKey }, comment, client.timeZone);
-  return withResult(merged.json, merged.result);
 }

@@ -13,6 +13,7 @@ export const GroupRecord = defineRecord(
     ServiceLevelSeconds: field.int('g.service_level_seconds'),
     QueueMusicID4Sec: field.int('g.queue_music_id', { nullable: true }),
     SupervisorAggregationSkill5ID: field.int('g.supervisor_aggregation_skill_id', { nullable: true }),
+    QueueOffhookAnnouncementID: field.int('g.queue_offhook_announcement_id', { nullable: true }),
     bPositionAnnouncement3: field.bool('g.b_position_announcement'),
     TarifAnnouncementWavesID: field.int('g.tarif_announcement_waves_id', { nullable: true }),
     bCallRedirectionAfterNumberAnnouncement: field.bool('g.b_call_redirection_after_number_announcement'),

@@ -19,6 +19,7 @@ const COLUMNS = {
   ServiceLevelSeconds: 'service_level_seconds',
   QueueMusicID4Sec: 'queue_music_id',
   SupervisorAggregationSkill5ID: 'supervisor_aggregation_skill_id',
+  QueueOffhookAnnouncementID: 'queue_offhook_announcement_id',
   bPositionAnnouncement3: 'b_position_announcement',
   TarifAnnouncementWavesID: 'tarif_announcement_waves_id',
   bCallRedirectionAfterNumberAnnouncement: 'b_call_redirection_after_number_announcement',

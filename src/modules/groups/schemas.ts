@@ -22,6 +22,7 @@ const groupFields = {
   ServiceLevelSeconds: Type.Integer({ minimum: 0, maximum: 86400, description: 'default 20' }),
   QueueMusicID4Sec: NullableInt(INT32),
   SupervisorAggregationSkill5ID: NullableInt(INT32),
+  QueueOffhookAnnouncementID: NullableInt(INT32),
   bPositionAnnouncement3: Type.Boolean(),
   TarifAnnouncementWavesID: NullableInt(INT32),
   bCallRedirectionAfterNumberAnnouncement: Type.Boolean(),
@@ -52,6 +53,7 @@ export interface GroupInput {
   ServiceLevelSeconds?: number;
   QueueMusicID4Sec?: number | null;
   SupervisorAggregationSkill5ID?: number | null;
+  QueueOffhookAnnouncementID?: number | null;
   bPositionAnnouncement3?: boolean;
   TarifAnnouncementWavesID?: number | null;
   bCallRedirectionAfterNumberAnnouncement?: boolean;
