@@ -26,17 +26,20 @@ export async function findTargetFacts(
   userId: number | null,
   queueGroupId: number,
 ): Promise<TargetFacts> {
-  const user = userId ?? 0; // no user: 0 matches no row, and the answers are ignored
-  const rows = await db
+  const groups = db
     .selectFrom('acd_groups as g')
     .select(['g.id', 'g.group_type', 'g.b_avoid_duplicate_events'])
-    .select((eb) => [
-      eb.exists(eb.selectFrom('users as u').select('u.id').where('u.id', '=', user).where('u.client_id', '=', clientId)).as('user_exists'),
-      eb.exists(eb.selectFrom('acd_group_members as m').select('m.user_id').where('m.group_id', '=', queueGroupId).where('m.user_id', '=', user)).as('is_member'),
-    ])
     .where('g.client_id', '=', clientId)
-    .where('g.id', 'in', groupIds)
-    .execute();
+    .where('g.id', 'in', groupIds);
+  // Most creates name no user: they skip the two EXISTS probes altogether.
+  const rows = userId === null
+    ? (await groups.execute()).map((r) => ({ ...r, user_exists: false, is_member: false }))
+    : await groups
+      .select((eb) => [
+        eb.exists(eb.selectFrom('users as u').select('u.id').where('u.id', '=', userId).where('u.client_id', '=', clientId)).as('user_exists'),
+        eb.exists(eb.selectFrom('acd_group_members as m').select('m.user_id').where('m.group_id', '=', queueGroupId).where('m.user_id', '=', userId)).as('is_member'),
+      ])
+      .execute();
   return {
     groups: new Map(rows.map((r) => [r.id, { type: r.group_type, avoidDuplicates: r.b_avoid_duplicate_events }])),
     userExists: rows.some((r) => r.user_exists),
