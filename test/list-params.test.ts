@@ -115,6 +115,14 @@ describeStores('list parameters on /acd/events', (h) => {
     assertInvalidQuery(await t.client.get('/acd/events?ascending=maybe'), 'ascending');
   });
 
+  it('rejects orderBy naming an Object.prototype member like any unknown field', async () => {
+    const t = await eventTenant(h);
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assertInvalidQuery(await t.client.get(`/acd/events?orderBy=${name}`), 'orderBy', name);
+      assertInvalidQuery(await t.client.get(`/acd/events/types?orderBy=${name}`), 'orderBy', name);
+    }
+  });
+
   it('filters by equality on record fields and echoes the filter', async () => {
     const { t, ids } = await fiveEvents(h);
     const list = async (query: string) => (await t.client.get(`/acd/events?${query}`)).json();

@@ -1,7 +1,7 @@
 // Kysely's bundled PGlite driver shares one connection object between concurrent callers, so
 // two overlapping transactions would run their statements inside each other. PGlite is a single
 // session, so this dialect hands the session out to one caller at a time (a FIFO mutex held from
-// acquire to release) and runs transactions and cursors as plain SQL inside that turn.
+// acquire to release) and runs transactions as plain SQL inside that turn.
 import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
@@ -15,6 +15,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { PGliteStatements } from './prepared.ts';
 
 class SessionMutex {
   #tail: Promise<void> = Promise.resolve();
@@ -30,37 +31,25 @@ class SessionMutex {
 class PGliteSession implements DatabaseConnection {
   readonly pglite: PGlite;
   inTransaction = false;
+  // Parses each repeated statement once for this instance (src/db/prepared.ts).
+  readonly #statements: PGliteStatements;
   constructor(pglite: PGlite) {
     this.pglite = pglite;
+    this.#statements = new PGliteStatements(pglite);
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(query.sql, query.parameters as unknown[], { rowMode: 'object' });
+    const result = await this.#statements.query<R>(query.sql, query.parameters);
     return {
       rows: result.rows,
       numAffectedRows: result.affectedRows == null ? undefined : BigInt(result.affectedRows),
     };
   }
 
-  // Streams through a server-side cursor so a large list never sits whole in memory.
-  async *streamQuery<R>(query: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
-    const ownTransaction = !this.inTransaction;
-    let finished = !ownTransaction;
-    if (ownTransaction) await this.pglite.query('BEGIN');
-    try {
-      await this.pglite.query(`DECLARE switchboard_stream NO SCROLL CURSOR FOR ${query.sql}`, query.parameters as unknown[]);
-      for (;;) {
-        const { rows } = await this.pglite.query<R>(`FETCH ${Math.max(1, chunkSize | 0)} FROM switchboard_stream`);
-        if (rows.length === 0) break;
-        yield { rows };
-      }
-      await this.pglite.query('CLOSE switchboard_stream');
-      if (ownTransaction) await this.pglite.query('COMMIT');
-      finished = true;
-    } finally {
-      // Reached on errors and when the consumer stops early (the client went away).
-      if (!finished) await this.pglite.query('ROLLBACK').catch(() => undefined);
-    }
+  // Lists page with short keyset queries (src/http/list.ts) so that no request keeps the one
+  // session between batches; a cursor would hold it for as long as its reader dawdles.
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('PGlite session: streaming is not supported; page with keyset queries instead');
   }
 }
 
@@ -105,6 +94,17 @@ class PGliteSessionDriver implements Driver {
   }
 }
 
+/** Marks a Kysely instance as running on the single PGlite session (see isSingleSession). */
+class PGliteSessionAdapter extends PostgresAdapter {}
+
+/**
+ * Whether every request of the process queues for this database's one session, so that work
+ * done per turn (e.g. a list batch) has to stay short.
+ */
+export function isSingleSession(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PGliteSessionAdapter;
+}
+
 export class PGliteSessionDialect implements Dialect {
   readonly #pglite: PGlite;
   constructor(pglite: PGlite) {
@@ -117,7 +117,7 @@ export class PGliteSessionDialect implements Dialect {
     return new PostgresQueryCompiler();
   }
   createAdapter() {
-    return new PostgresAdapter();
+    return new PGliteSessionAdapter();
   }
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);

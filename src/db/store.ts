@@ -4,8 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import Cursor from 'pg-cursor';
 import { PGliteSessionDialect } from './pglite-dialect.ts';
+import { preparingClient } from './prepared.ts';
 import { migrateToLatest } from './migrate.ts';
 import type { Database } from './schema.ts';
 
@@ -23,19 +23,28 @@ export interface StoreOptions {
   dataDir?: string;
   poolSize?: number;
   migrate?: boolean;
+  /**
+   * PostgreSQL: send repeated parameterized statements named (prepared once per connection);
+   * default true. Turn off behind a pooler that moves clients between server connections per
+   * transaction without tracking prepared statements (PgBouncer < 1.21, or max_prepared_statements
+   * at 0). PGlite, in process, always names them.
+   */
+  preparedStatements?: boolean;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const store = options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize) : await openPGlite(options.dataDir);
+  const store = options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolSize, options.preparedStatements !== false)
+    : await openPGlite(options.dataDir);
   if (options.migrate !== false) await migrateToLatest(store.db);
   return store;
 }
 
-function openPostgres(url: string, poolSize = 10): Store {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+function openPostgres(url: string, poolSize = 10, prepared = true): Store {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(prepared && { Client: preparingClient() }) });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kind: 'postgres', db, close: () => db.destroy() };
 }
 

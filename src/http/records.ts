@@ -87,16 +87,40 @@ export function valueSql(f: FieldDef, timeZone: string): RawBuilder<unknown> {
   return sql.raw(f.sql);
 }
 
-/**
- * `json_build_object('ID', …)::text`: the record's JSON, built by the database. Keys keep the
- * definition's order, and null columns stay as explicit nulls.
- */
-export function jsonProjection(record: RecordDef, timeZone: string): RawBuilder<string> {
-  const parts = Object.entries(record.fields).map(([key, f]) => sql`${sql.lit(key)}, ${valueSql(f, timeZone)}`);
-  return sql<string>`json_build_object(${sql.join(parts)})::text`;
+// Alias of the derived row whose columns are the record's fields; chosen so that it cannot
+// shadow a table alias of any record's FROM clause.
+const ROW_ALIAS = sql.id('record_json');
+
+/** `<expr> AS "Field", …` in the definition's order: the columns row_to_json turns into keys. */
+function recordColumns(record: RecordDef, timeZone: string): RawBuilder<unknown> {
+  return sql.join(Object.entries(record.fields).map(([key, f]) => sql`${valueSql(f, timeZone)} AS ${sql.id(key)}`));
 }
 
-/** Selects the records' JSON texts for `where` (already client-scoped by the caller). */
-export function selectRecords(record: RecordDef, timeZone: string, where: RawBuilder<unknown>, tail: RawBuilder<unknown> = sql``) {
-  return sql<{ j: string }>`SELECT ${jsonProjection(record, timeZone)} AS j FROM ${sql.raw(record.from)} WHERE ${where} ${tail}`;
+/**
+ * The record's JSON text as a scalar expression, usable in any select over the record's aliases
+ * (e.g. on the rows an INSERT … RETURNING hands back). row_to_json prints jtel's compact form
+ * (json_build_object would put spaces around every colon), keeps the column order and writes
+ * null columns as explicit nulls. For many rows prefer selectRecords, which the planner turns
+ * into a plain projection instead of a subplan run per row.
+ */
+export function jsonProjection(record: RecordDef, timeZone: string): RawBuilder<string> {
+  return sql<string>`(SELECT row_to_json(${ROW_ALIAS})::text FROM (SELECT ${recordColumns(record, timeZone)}) ${ROW_ALIAS})`;
+}
+
+/**
+ * Selects the records' JSON texts (column `j`, plus any `extra` select items) for `where`, which
+ * the caller has already scoped to the client. The fields come from a LATERAL row appended to
+ * the FROM clause; PostgreSQL flattens it, so this costs no more than listing the expressions.
+ */
+export function selectRecords(
+  record: RecordDef,
+  timeZone: string,
+  where: RawBuilder<unknown>,
+  tail: RawBuilder<unknown> = sql``,
+  extra?: RawBuilder<unknown>,
+) {
+  const more = extra ? sql`, ${extra}` : sql``;
+  return sql<{ j: string }>`SELECT row_to_json(${ROW_ALIAS})::text AS j${more}
+    FROM ${sql.raw(record.from)} CROSS JOIN LATERAL (SELECT ${recordColumns(record, timeZone)}) ${ROW_ALIAS}
+    WHERE ${where} ${tail}`;
 }

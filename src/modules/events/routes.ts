@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { EventNotFound } from '../../errors.ts';
-import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
-import type { RecordDef } from '../../http/records.ts';
+import { listQuerySchema, memoryList, planList, sendList, sendRecords } from '../../http/list.ts';
+import { field, type RecordDef } from '../../http/records.ts';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
 import { EVENT_STATUSES, EVENT_TYPES } from './enumerations.ts';
 import { CommentRecord, CreatedEventSchema, EventRecord, HistoryRecord } from './records.ts';
@@ -13,23 +13,18 @@ import { createEvent } from './service.ts';
 
 const tags = ['ACD events'];
 const Enumeration = Type.Object({ ShortText: Type.String(), ID: Type.Integer() });
-
-function enumerationEnvelope(records: readonly { ID: number; ShortText: string }[]) {
-  return {
-    filter: '', limitStart: 0, limitPageSize: -1,
-    records: records.map((r) => ({ ShortText: r.ShortText, ID: r.ID })),
-    count: records.length, orderBy: 'ID', ascending: true, status: 200,
-  };
-}
+// The enumerations are lists like any other (§1.3); their rows live in memory, not in SQL.
+const EnumerationFields = { fields: { ShortText: field.text('ShortText'), ID: field.int('ID') }, defaultOrderBy: 'ID' };
+const EnumerationQuery = listQuerySchema(EnumerationFields);
 
 export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/acd/events/types', {
-    schema: { tags, summary: 'All ACD event types (system-wide)', response: { 200: ListEnvelope(Enumeration), ...commonErrors } },
-  }, async () => enumerationEnvelope(EVENT_TYPES));
+    schema: { tags, summary: 'All ACD event types (system-wide)', querystring: EnumerationQuery, response: { 200: ListEnvelope(Enumeration), ...commonErrors } },
+  }, async (request) => memoryList(EnumerationFields, request.query, EVENT_TYPES));
 
   app.get('/acd/events/status', {
-    schema: { tags, summary: 'All ACD event statuses (system-wide)', response: { 200: ListEnvelope(Enumeration), ...commonErrors } },
-  }, async () => enumerationEnvelope(EVENT_STATUSES));
+    schema: { tags, summary: 'All ACD event statuses (system-wide)', querystring: EnumerationQuery, response: { 200: ListEnvelope(Enumeration), ...commonErrors } },
+  }, async (request) => memoryList(EnumerationFields, request.query, EVENT_STATUSES));
 
   app.get('/acd/events', {
     schema: {
