@@ -72,6 +72,65 @@ export async function insertEvent(db: Kysely<Database>, values: NewEvent, actor:
   return row.j;
 }
 
+/** What the request's target must be for a create to need no further checks. */
+export interface TargetGuard {
+  clientId: number;
+  /** Each named group: its id and the kind its field asks for. */
+  groups: { id: number; type: GroupType }[];
+  /** The group whose bAvoidDuplicateEvents must be off (null: the event has no duplicate key). */
+  noDuplicateRuleOn: number | null;
+  /** The user the event is addressed to must be a member of the queue group. */
+  member: { userId: number; groupId: number } | null;
+}
+
+// The SQL types of the event columns, so parameters selected (not VALUES-inserted) are typed.
+const EVENT_COLUMN_TYPES: Record<string, string> = {
+  client_id: 'integer', type_id: 'integer', status_id: 'integer', group_id: 'integer',
+  configuration_group_id: 'integer', agent_group_id: 'integer', queue_group_id: 'integer', user_id: 'integer',
+  sender: 'text', receiver: 'text', subject: 'text', body: 'text', crm_url: 'text', user_data: 'text',
+  event_data: 'text', priority: 'integer', appointment_at: 'timestamptz', duplicate_key: 'text',
+  created_at: 'timestamptz', modified_at: 'timestamptz', last_modified_at: 'timestamptz',
+};
+
+function guardSql(guard: TargetGuard) {
+  const conditions = guard.groups.map(({ id, type }) => {
+    const noRule = id === guard.noDuplicateRuleOn ? sql` AND NOT g.b_avoid_duplicate_events` : sql``;
+    return sql`EXISTS (SELECT 1 FROM acd_groups g WHERE g.id = ${id} AND g.client_id = ${guard.clientId} AND g.group_type = ${type}${noRule})`;
+  });
+  if (guard.member) {
+    conditions.push(sql`EXISTS (SELECT 1 FROM acd_group_members m JOIN users u ON u.id = m.user_id
+      WHERE m.group_id = ${guard.member.groupId} AND m.user_id = ${guard.member.userId} AND u.client_id = ${guard.clientId})`);
+  }
+  return sql.join(conditions, sql` AND `);
+}
+
+/**
+ * The common create in one statement: insert the event and its first history entry, and answer
+ * its record, provided the target is what a valid request names. Nothing is written when the
+ * guard fails; the caller then works out which rule refused it (or applies the duplicate rule).
+ */
+export async function insertEventIfTargetValid(
+  db: Kysely<Database>,
+  values: NewEvent,
+  guard: TargetGuard,
+  actor: string,
+  timeZone: string,
+): Promise<string | undefined> {
+  const columns = Object.keys(values).filter((c) => EVENT_COLUMN_TYPES[c] !== undefined);
+  const selected = columns.map((c) => sql`${(values as Record<string, unknown>)[c] ?? null}::${sql.raw(EVENT_COLUMN_TYPES[c])}`);
+  const { rows } = await sql<{ j: string }>`
+    WITH ins AS (
+      INSERT INTO acd_events (${sql.join(columns.map((c) => sql.ref(c)))})
+      SELECT ${sql.join(selected)} WHERE ${guardSql(guard)}
+      RETURNING *
+    ), hist AS (
+      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, actor, reason, created_at)
+      SELECT id, NULL, status_id, ${actor}::text, 'created', created_at FROM ins
+    )
+    SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e`.execute(db);
+  return rows[0]?.j;
+}
+
 /**
  * The duplicate rule, exactly once: concurrent creates with the same key queue on an advisory
  * lock for the transaction, so the second one finds the event the first one inserted.

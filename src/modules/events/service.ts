@@ -23,7 +23,7 @@ import {
   type LimitedText,
 } from '../../domain/event-rules.ts';
 import { EventStatus } from './enumerations.ts';
-import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, type NewEvent } from './repository.ts';
+import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, insertEventIfTargetValid, type NewEvent, type TargetGuard } from './repository.ts';
 import { withResult } from './records.ts';
 
 /** Who the history and comments name for changes made through the REST API. */
@@ -75,9 +75,9 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
   const queueGroupId = queueGroupOf(target);
   const userId = input.UsersID ?? null;
 
-  const groupIds = namedGroups(target).map((g) => g.id);
+  const named = namedGroups(target);
   const checkFacts = async () => {
-    const facts = await findTargetFacts(db, client.id, groupIds, userId, queueGroupId);
+    const facts = await findTargetFacts(db, client.id, named.map((g) => g.id), userId, queueGroupId);
     checkTargetGroups(target, (id) => facts.groups.get(id)?.type);
     if (userId !== null) {
       if (!facts.userExists) throw new UserNotFound(userId);
@@ -85,7 +85,6 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
     }
     return facts;
   };
-  const facts = await checkFacts();
 
   const at = new Date(now);
   const duplicateKey = duplicateKeyOf(input.AcdEventTypesID, target, texts.sender, texts.userData);
@@ -116,7 +115,20 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
   };
 
   try {
+    // Optimistic path: one statement that inserts only if the target is valid and no duplicate
+    // rule applies. Only when it refuses are the precise checks (and the duplicate rule) run.
+    const guard: TargetGuard = {
+      clientId: client.id,
+      groups: named.map(({ id, type }) => ({ id, type })),
+      noDuplicateRuleOn: duplicateKey === null ? null : settingsGroupOf(target),
+      member: userId === null ? null : { userId, groupId: queueGroupId },
+    };
+    const inserted = await insertEventIfTargetValid(db, values, guard, API_ACTOR, client.timeZone);
+    if (inserted !== undefined) return withResult(inserted, 'CREATED');
+
+    const facts = await checkFacts();
     if (duplicateKey === null || !facts.groups.get(settingsGroupOf(target))?.avoidDuplicates) {
+      // The target changed between the two statements and is valid now: insert as usual.
       return withResult(await insertEvent(db, values, API_ACTOR, client.timeZone), 'CREATED');
     }
     const comment = { author: API_ACTOR, text: duplicateComment(now, client.timeZone, texts.subject, texts.body) };
