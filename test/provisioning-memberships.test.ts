@@ -170,3 +170,16 @@ describeStores('ACD group memberships', (h) => {
     assert.equal(rows.length, 1);
   });
 });
+
+describeStores('membership JSON on the wire', (h) => {
+  it('prints users with their groups and skills in compact JSON', async () => {
+    const c = await h.newClient();
+    const group = (await c.post('/acd/groups/create', { Name: 'Compact' })).json().records[0];
+    const user = (await c.post('/users/create', { UID: 'compact.agent' })).json().records[0];
+    assert.equal((await c.request('PUT', `/acd/groups/group/${group.ID}/members/${user.ID}`, { Skills: { '12': 80, '3': 5 } })).statusCode, 200);
+    const body = (await c.get(`/users/user/${user.ID}`)).body;
+    assert.ok(body.includes(`"AcdGroups":[{"AcdGroupsID":${group.ID},"Skills":{"12":80,"3":5}}]`), body);
+    assert.ok(!/" : |": |, "/.test(body), body);
+    assert.deepEqual((await c.get(`/users/user/${user.ID}`)).json().records[0].AcdGroups, [{ AcdGroupsID: group.ID, Skills: { '12': 80, '3': 5 } }]);
+  });
+});

@@ -37,6 +37,15 @@ const json = (expr: string, schema: TSchema, opts: { description?: string } = {}
   schema,
 });
 
+/**
+ * A flat jsonb object of numbers (such as skills, `{"12":80}`) as compact json text: jsonb's own
+ * output puts a space after every colon, which jtel's wire form does not.
+ */
+export function compactNumberMap(jsonbExpr: string): string {
+  return `(SELECT coalesce('{' || string_agg(to_json(kv.key)::text || ':' || kv.value::text, ',' ORDER BY kv.key) || '}', '{}')::json
+    FROM jsonb_each(${jsonbExpr}) kv)`;
+}
+
 export const field = { int: def('int'), text: def('text'), bool: def('bool'), timestamp: def('timestamp'), json };
 
 export interface RecordDef {

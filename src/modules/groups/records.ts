@@ -1,6 +1,6 @@
 // The jtel AcdGroup record (jtel names, in jtel's order, then ours) and our membership record.
 import { Type } from 'typebox';
-import { defineRecord, field } from '../../http/records.ts';
+import { compactNumberMap, defineRecord, field } from '../../http/records.ts';
 import { SKILL_MAX, SKILL_MIN } from '../../domain/acd-groups.ts';
 
 export const GroupRecord = defineRecord(
@@ -39,7 +39,7 @@ export const MembershipRecord = defineRecord(
   {
     AcdGroupsID: field.int('m.group_id'),
     UsersID: field.int('m.user_id'),
-    Skills: field.json('m.skills::json', skillMap()),
+    Skills: field.json(compactNumberMap('m.skills'), skillMap()),
     dtCreated: field.timestamp('m.created_at'),
   },
   // Scoped through the group: a membership belongs to the client of its group.

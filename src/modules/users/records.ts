@@ -1,6 +1,6 @@
 // The jtel User record plus [ours] the user's ACD group memberships with their skills.
 import { Type } from 'typebox';
-import { defineRecord, field } from '../../http/records.ts';
+import { compactNumberMap, defineRecord, field } from '../../http/records.ts';
 import { skillMap } from '../groups/records.ts';
 
 const Memberships = Type.Array(
@@ -19,8 +19,10 @@ export const UserRecord = defineRecord(
     TelStatusID: field.int('u.tel_status_id'),
     ResellersID: field.int('u.resellers_id', { nullable: true }),
     AcdGroups: field.json(
-      `(SELECT coalesce(json_agg(json_build_object('AcdGroupsID', m.group_id, 'Skills', m.skills) ORDER BY m.group_id), '[]'::json)
-        FROM acd_group_members m WHERE m.user_id = u.id)`,
+      // array_to_json/row_to_json print compact JSON; json_agg and json_build_object add spaces.
+      `(SELECT coalesce(array_to_json(array_agg(row_to_json(x) ORDER BY x."AcdGroupsID")), '[]'::json)
+        FROM (SELECT m.group_id AS "AcdGroupsID", ${compactNumberMap('m.skills')} AS "Skills"
+              FROM acd_group_members m WHERE m.user_id = u.id) x)`,
       Memberships,
     ),
     dtCreated: field.timestamp('u.created_at'),
