@@ -200,6 +200,9 @@ function envelopeTail(count: number, plan: { orderBy: string; ascending: boolean
   return `],"count":${count},"orderBy":${JSON.stringify(plan.orderBy)},"ascending":${plan.ascending},"status":200}`;
 }
 
+/** Records per write to the socket. */
+const WRITE_SLICE = 100;
+
 /**
  * Sends the list envelope, streaming `records` batch by batch. The first batch is read before
  * the status line goes out, so a failing query still answers with a proper error.
@@ -211,8 +214,12 @@ export async function sendList(reply: FastifyReply, db: Kysely<any>, record: Rec
     yield envelopeHead(plan);
     let count = 0;
     for (let batch = first; !batch.done; batch = await batches.next()) {
-      yield (count > 0 ? ',' : '') + batch.value.join(',');
-      count += batch.value.length;
+      // Written in slices: one string per database batch would be megabytes, and strings that
+      // large linger until a full garbage collection, swelling the process under a long list.
+      for (let at = 0; at < batch.value.length; at += WRITE_SLICE) {
+        yield (count > 0 ? ',' : '') + batch.value.slice(at, at + WRITE_SLICE).join(',');
+        count += Math.min(WRITE_SLICE, batch.value.length - at);
+      }
     }
     yield envelopeTail(count, plan);
   }
