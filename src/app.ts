@@ -1,6 +1,6 @@
 // Builds the Fastify application as a plugin-composed instance so tests can build() it on any
 // store with a pinned clock, and the server can listen with it.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,7 +9,7 @@ import type { Store } from './db/store.ts';
 import { isReachable } from './db/store.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { installErrorHandling } from './http/error-handler.ts';
-import { rejectUnstorableText, validatorCompiler } from './http/validation.ts';
+import { rejectNonDecimalIntegers, rejectUnstorableText, validatorCompiler } from './http/validation.ts';
 import { authenticateAdmin, authenticateClient } from './http/auth.ts';
 import { ErrorBody } from './http/schema-types.ts';
 import { clientRoutes } from './modules/clients/routes.ts';
@@ -45,6 +45,12 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing (a path that is not valid percent-encoding) use the wire format too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      const reason = error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid percent-encoded UTF-8' : 'Bad request';
+      void reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify({ status, error: reason }));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: text/plain would otherwise reach the routes as a string (415 per spec), and an
@@ -66,6 +72,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   installErrorHandling(app);
   app.addHook('preValidation', rejectUnstorableText);
+  app.addHook('preValidation', rejectNonDecimalIntegers);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

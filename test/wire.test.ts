@@ -157,3 +157,15 @@ describeStores('client time zones', (h) => {
     assert.equal(res.json().records[0].dtCreated, '2026-06-15T13:30:00.000');
   });
 });
+
+describeStores('numbers in paths and queries', (h) => {
+  it('reads integers only in plain decimal', async () => {
+    const c = await h.newClient();
+    for (const query of ['limitStart=0x2', 'limitPageSize=1e1', 'limitStart=+1', 'limitStart=01']) {
+      const res = await c.get(`/acd/events?${query}`);
+      assert.equal(res.statusCode, 400, query);
+      assert.match(res.json().error, /limit(Start|PageSize)/);
+    }
+    assert.equal((await c.get('/acd/events?limitStart=0&limitPageSize=-1')).statusCode, 200);
+  });
+});

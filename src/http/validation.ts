@@ -46,3 +46,34 @@ export async function rejectUnstorableText(request: FastifyRequest): Promise<voi
   const field = unstorablePath(request.body, '') ?? unstorablePath(request.query, '');
   if (field !== undefined) throw new InvalidField(field || 'body', 'must not contain NUL characters or unpaired surrogates');
 }
+
+const DECIMAL_INTEGER = /^-?(0|[1-9]\d*)$/;
+
+function integerFields(schema: unknown): Set<string> {
+  const names = new Set<string>();
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
+  for (const [name, prop] of Object.entries(properties)) {
+    const type = prop.type;
+    if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) names.add(name);
+  }
+  return names;
+}
+
+/**
+ * preValidation hook: integers in the path and the query must be written in plain decimal.
+ * Ajv's coercion reads anything Number() reads ("0x2b", "+43", "4.3e1"), so a DELETE of
+ * `/users/user/0x2b` would delete user 43; ids are compared as written instead.
+ */
+export async function rejectNonDecimalIntegers(request: FastifyRequest): Promise<void> {
+  const schema = request.routeOptions.schema;
+  const parts: [unknown, unknown][] = [[schema?.params, request.params], [schema?.querystring, request.query]];
+  for (const [partSchema, values] of parts) {
+    if (!partSchema || !values || typeof values !== 'object') continue;
+    for (const name of integerFields(partSchema)) {
+      const raw = (values as Record<string, unknown>)[name];
+      for (const value of Array.isArray(raw) ? raw : [raw]) {
+        if (typeof value === 'string' && !DECIMAL_INTEGER.test(value)) throw new InvalidField(name, 'must be a whole number written in decimal digits');
+      }
+    }
+  }
+}
