@@ -18,6 +18,7 @@ import { groupRoutes } from './modules/groups/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { contactRoutes } from './modules/contacts/routes.ts';
+import { agentRoutes } from './modules/agents/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -111,6 +112,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await client.register(userRoutes);
     await client.register(campaignRoutes);
     await client.register(contactRoutes);
+    await client.register(agentRoutes);
   }, { prefix: `${API_PREFIX}/:ClientsID` });
 
   return app;

@@ -35,6 +35,10 @@ function defineError(code: string, status: number, message: string) {
 
 export const Unauthorized = defineError('SB_UNAUTHORIZED', 401, 'Token missing or wrong, or wrong ClientsID');
 export const AdminUnauthorized = defineError('SB_ADMIN_UNAUTHORIZED', 401, 'Admin token missing or wrong');
+// One message for every failed login, so an answer never tells whether a UID exists.
+export const LoginFailed = defineError('SB_LOGIN_FAILED', 401, 'UID or password wrong');
+export const AgentAreaOnly = defineError('SB_AGENT_AREA_ONLY', 403, 'An agent session token reaches only /agents/me and below; use the client token');
+export const AgentTokenRequired = defineError('SB_AGENT_TOKEN_REQUIRED', 403, 'This endpoint acts as the logged-in agent; send an agent session token');
 
 export const NotFound = defineError('SB_NOT_FOUND', 404, '%s not found');
 export const GroupNotFound = defineError('SB_GROUP_NOT_FOUND', 404, 'ACD group %s not found');
@@ -46,6 +50,7 @@ export const ClientNotFound = defineError('SB_CLIENT_NOT_FOUND', 404, 'Client no
 export const MembershipNotFound = defineError('SB_MEMBERSHIP_NOT_FOUND', 404, 'User %s is not a member of ACD group %s');
 
 export const Conflict = defineError('SB_CONFLICT', 409, '%s');
+export const NotAMember = defineError('SB_NOT_A_MEMBER', 409, 'User %s is not a member of ACD group %s');
 export const AlreadyExists = defineError('SB_ALREADY_EXISTS', 409, '%s "%s" already exists');
 
 /** A single invalid field: 400 naming the field and the reason, with `details`. */

@@ -171,6 +171,48 @@ export interface DiallerContactsTable {
   updated_at: Timestamp;
 }
 
+export interface AgentCredentialsTable {
+  user_id: number;
+  password_hash: string;
+  updated_at: Timestamp;
+}
+
+export interface AgentSessionsTable {
+  id: Id;
+  token_hash: string;
+  user_id: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface AgentStatesTable {
+  user_id: number;
+  b_logged_in: Generated<boolean>;
+  capacity: ColumnType<Record<string, number>, string | undefined, string>;
+  last_agent_time: Date | string | null;
+  last_state_change_at: Date | string | null;
+}
+
+export interface AgentGroupLoginsTable {
+  group_id: number;
+  user_id: number;
+  created_at: Timestamp;
+}
+
+export type AgentStateChange = 'AcdLogin' | 'AcdLogout' | 'GroupLogin' | 'GroupLogout' | 'Capacity';
+
+export interface AgentStateHistoryTable {
+  id: Id;
+  client_id: number;
+  user_id: number;
+  change: AgentStateChange;
+  group_id: number | null;
+  capacity: ColumnType<Record<string, number> | null, string | null, string | null>;
+  actor: string;
+  reason: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   system_settings: SystemSettingsTable;
   clients: ClientsTable;
@@ -185,4 +227,9 @@ export interface Database {
   dialler_result_code_texts: DiallerResultCodeTextsTable;
   dialler_time_windows: DiallerTimeWindowsTable;
   dialler_contacts: DiallerContactsTable;
+  agent_credentials: AgentCredentialsTable;
+  agent_sessions: AgentSessionsTable;
+  agent_states: AgentStatesTable;
+  agent_group_logins: AgentGroupLoginsTable;
+  agent_state_history: AgentStateHistoryTable;
 }
