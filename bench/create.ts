@@ -8,9 +8,10 @@
 //
 // Prints one line per measurement and ends with one JSON line of the summary.
 import autocannon, { type Result } from 'autocannon';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Insertable, Selectable } from 'kysely';
 import { build } from '../src/app.ts';
+import { authenticateClient } from '../src/http/auth.ts';
 import type { AcdEventsTable } from '../src/db/schema.ts';
 import { openStore, type Store, type StoreKind } from '../src/db/store.ts';
 import { callbackRequest, round, setUpTenant, withFreshDatabase, withTempDir, type BenchTenant } from './support.ts';
@@ -37,6 +38,9 @@ interface StoreSummary {
   floorRps: number;
   ratio: number;
   p99Ms: number;
+  /** The same floor behind the client-token check every API route makes. */
+  authFloorRps: number;
+  authRatio: number;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -52,7 +56,7 @@ type StoredEvent = Omit<Selectable<AcdEventsTable>, 'id'>;
  * written is the same width as the create's.
  */
 function registerFloor(app: FastifyInstance, template: () => StoredEvent): void {
-  app.post(FLOOR_PATH, { schema: { hide: true } }, async (request) => {
+  const floor = async (request: FastifyRequest) => {
     const body = request.body as ReturnType<typeof callbackRequest>;
     const now = new Date(app.clock.now());
     const values: Insertable<AcdEventsTable> = {
@@ -67,7 +71,10 @@ function registerFloor(app: FastifyInstance, template: () => StoredEvent): void 
     };
     const row = await app.store.db.insertInto('acd_events').values(values).returning('id').executeTakeFirstOrThrow();
     return { records: [{ ID: row.id }], count: 1, status: 200 };
-  });
+  };
+  app.post(FLOOR_PATH, { schema: { hide: true } }, floor);
+  // The second floor pays for authentication too, as every route of the API does.
+  app.post(`/rest/v1.0/:ClientsID${FLOOR_PATH}`, { schema: { hide: true }, onRequest: authenticateClient }, floor);
 }
 
 /** One real create through the app; its stored row becomes the floor's template. */
@@ -127,25 +134,33 @@ async function benchStore(kind: StoreKind, store: Store): Promise<StoreSummary> 
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const createUrl = `${address}/rest/v1.0/${tenant.clientId}/acd/events/create`;
     const floorUrl = `${address}${FLOOR_PATH}`;
+    const authFloorUrl = `${address}/rest/v1.0/${tenant.clientId}${FLOOR_PATH}`;
+    const urls = { floor: floorUrl, authFloor: authFloorUrl, create: createUrl };
 
     await measure('warm-up floor', floorUrl, tenant, connections, WARMUP_SECONDS);
+    await measure('warm-up authFloor', authFloorUrl, tenant, connections, WARMUP_SECONDS);
     await measure('warm-up create', createUrl, tenant, connections, WARMUP_SECONDS);
-    const floor: Totals = { requests: 0, seconds: 0, p99Ms: 0 };
-    const create: Totals = { requests: 0, seconds: 0, p99Ms: 0 };
+    const totals = {
+      floor: { requests: 0, seconds: 0, p99Ms: 0 } as Totals,
+      authFloor: { requests: 0, seconds: 0, p99Ms: 0 } as Totals,
+      create: { requests: 0, seconds: 0, p99Ms: 0 } as Totals,
+    };
     for (let round = 1; round <= ROUNDS; round++) {
-      // Alternate which goes first, so drift in the machine's load weighs on both sides.
-      const order = round % 2 === 1 ? (['floor', 'create'] as const) : (['create', 'floor'] as const);
-      for (const which of order) {
-        const result = await measure(`${which} #${round}`, which === 'floor' ? floorUrl : createUrl, tenant, connections, SECONDS);
-        add(which === 'floor' ? floor : create, result);
-      }
+      // Alternate the order, so drift in the machine's load weighs on every side.
+      const order = round % 2 === 1 ? (['floor', 'authFloor', 'create'] as const) : (['create', 'authFloor', 'floor'] as const);
+      for (const which of order) add(totals[which], await measure(`${which} #${round}`, urls[which], tenant, connections, SECONDS));
     }
+    const { floor, authFloor, create } = totals;
 
     const rows = await store.db.selectFrom('acd_events').select((eb) => eb.fn.countAll<string>().as('n')).where('client_id', '=', tenant.clientId).executeTakeFirstOrThrow();
     console.log(`  ${rows.n} events stored for the bench client`);
     const rps = create.requests / create.seconds;
     const floorRps = floor.requests / floor.seconds;
-    return { rps: round(rps, 1), floorRps: round(floorRps, 1), ratio: round(rps / floorRps, 3), p99Ms: round(create.p99Ms, 2) };
+    const authFloorRps = authFloor.requests / authFloor.seconds;
+    return {
+      rps: round(rps, 1), floorRps: round(floorRps, 1), ratio: round(rps / floorRps, 3), p99Ms: round(create.p99Ms, 2),
+      authFloorRps: round(authFloorRps, 1), authRatio: round(rps / authFloorRps, 3),
+    };
   } finally {
     await app.close();
   }
@@ -174,6 +189,7 @@ async function main(): Promise<void> {
   for (const [kind, s] of Object.entries({ pglite, postgres })) {
     const verdict = s.ratio >= TARGET_RATIO ? 'meets' : 'MISSES';
     console.log(`${kind}: create ${s.rps} req/s vs floor ${s.floorRps} req/s = ${s.ratio}x (${verdict} the ${TARGET_RATIO}x target), create p99 ${s.p99Ms} ms`);
+    console.log(`${kind}: create vs the authenticated floor ${s.authFloorRps} req/s = ${s.authRatio}x`);
   }
   console.log(`total ${round((Date.now() - started) / 1000, 1)} s`);
   console.log(JSON.stringify({ pglite, postgres }));
