@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { GroupType } from '../../domain/acd-groups.ts';
 import { selectRecords } from '../../http/records.ts';
+import { FIRST_CLOSED_STATUS } from '../events/enumerations.ts';
 import { GroupRecord, MembershipRecord } from './records.ts';
 import type { GroupInput } from './schemas.ts';
 
@@ -86,14 +87,12 @@ export async function deleteGroup(db: Db, clientId: number, groupId: number): Pr
   await db.deleteFrom('acd_groups').where('id', '=', groupId).where('client_id', '=', clientId).execute();
 }
 
-const OPEN = 98;
-
 /** Open events that name the group in any role: target, configuration, agent or queue group. */
 export async function countOpenEventsOfGroup(db: Db, groupId: number): Promise<number> {
   const row = await db
     .selectFrom('acd_events')
     .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('status_id', '<', OPEN)
+    .where('status_id', '<', FIRST_CLOSED_STATUS)
     .where((eb) => eb.or([
       eb('group_id', '=', groupId),
       eb('configuration_group_id', '=', groupId),
@@ -108,7 +107,7 @@ export async function countQueuedOpenEvents(db: Db, groupId: number): Promise<nu
   const row = await db
     .selectFrom('acd_events')
     .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('status_id', '<', OPEN)
+    .where('status_id', '<', FIRST_CLOSED_STATUS)
     .where('queue_group_id', '=', groupId)
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -119,7 +118,7 @@ export async function countOpenEventsOfMember(db: Db, groupId: number, userId: n
   const row = await db
     .selectFrom('acd_events')
     .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('status_id', '<', OPEN)
+    .where('status_id', '<', FIRST_CLOSED_STATUS)
     .where('queue_group_id', '=', groupId)
     .where((eb) => eb.or([eb('user_id', '=', userId), eb('offered_user_id', '=', userId)]))
     .executeTakeFirstOrThrow();
