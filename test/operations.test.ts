@@ -10,6 +10,9 @@ import { build } from '../src/app.ts';
 import { openStore } from '../src/db/store.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createClient } from '../src/modules/clients/service.ts';
+import { startServer } from '../src/server.ts';
+import { loadConfig } from '../src/config.ts';
+import { sql } from 'kysely';
 import { describeStores, freshPostgresDatabase, storeKinds } from './helper.ts';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -109,6 +112,30 @@ describeStores('HTTP operations', (h) => {
   it('echoes a request id', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'abc-123' } });
     assert.equal(res.headers['x-request-id'], 'abc-123');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets a list in flight finish, then closes the store', async () => {
+    const running = await startServer(
+      { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir: 'memory://', databaseUrl: undefined, logLevel: 'silent' },
+      { out: () => undefined },
+    );
+    const { ClientsID, Token } = await createClient(running.store.db, { Name: 'Shutdown' });
+    const group = await running.store.db.insertInto('acd_groups').values({ client_id: ClientsID, name: 'G' }).returning('id').executeTakeFirstOrThrow();
+    await sql`
+      INSERT INTO acd_events (client_id, type_id, status_id, group_id, queue_group_id, sender, subject, event_data)
+      SELECT ${ClientsID}, 5, 1, ${group.id}, ${group.id}, 's' || i, repeat('subject ', 40) || i, '<eventData/>'
+      FROM generate_series(1, 5000) AS i`.execute(running.store.db);
+    const res = await fetch(`${running.url.replace('localhost', '127.0.0.1')}/rest/v1.0/${ClientsID}/acd/events`, { headers: { authorization: `Bearer ${Token}` } });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value, { stream: true });
+    const stopped = running.stop(); // SIGTERM does exactly this
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value, { stream: true });
+    await stopped;
+    assert.equal(JSON.parse(text).count, 5000, 'the answer in flight was completed');
+    await assert.rejects(sql`SELECT 1`.execute(running.store.db), 'the store is closed');
   });
 });
 
