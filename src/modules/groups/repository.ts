@@ -2,6 +2,7 @@
 // the group row), so a caller cannot reach another client's rows by id.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { clientRows } from '../../db/client-rows.ts';
 import type { GroupType } from '../../domain/acd-groups.ts';
 import { selectRecords } from '../../http/records.ts';
 import { FIRST_CLOSED_STATUS } from '../events/enumerations.ts';
@@ -28,14 +29,11 @@ const COLUMNS = {
   OfferTimeoutSeconds: 'offer_timeout_seconds',
 } as const satisfies Record<keyof GroupInput, string>;
 
-function toColumns(input: GroupInput): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(COLUMNS)) {
-    const value = input[key as keyof GroupInput];
-    if (value !== undefined) values[column] = value;
-  }
-  return values;
-}
+const groupRows = clientRows<GroupInput>('acd_groups', COLUMNS, 'name');
+export const groupNameTaken = groupRows.valueTaken;
+export const insertGroup = groupRows.insert;
+export const updateGroup = groupRows.update;
+export const deleteGroup = groupRows.remove;
 
 export interface GroupRow {
   id: number;
@@ -57,34 +55,6 @@ export async function lockGroup(db: Db, clientId: number, groupId: number, mode:
     .where('client_id', '=', clientId);
   const row = await (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst();
   return row && { id: row.id, type: row.group_type, primaryAgentGroupId: row.primary_agent_group_id, name: row.name };
-}
-
-export async function groupNameTaken(db: Db, clientId: number, name: string, exceptId?: number): Promise<boolean> {
-  let query = db.selectFrom('acd_groups').select('id').where('client_id', '=', clientId).where('name', '=', name);
-  if (exceptId !== undefined) query = query.where('id', '<>', exceptId);
-  return (await query.executeTakeFirst()) !== undefined;
-}
-
-export async function insertGroup(db: Db, clientId: number, input: GroupInput, now: Date): Promise<number> {
-  const row = await db
-    .insertInto('acd_groups')
-    .values({ ...toColumns(input), client_id: clientId, created_at: now, updated_at: now } as never)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-export async function updateGroup(db: Db, clientId: number, groupId: number, input: GroupInput, now: Date): Promise<void> {
-  await db
-    .updateTable('acd_groups')
-    .set({ ...toColumns(input), updated_at: now } as never)
-    .where('id', '=', groupId)
-    .where('client_id', '=', clientId)
-    .execute();
-}
-
-export async function deleteGroup(db: Db, clientId: number, groupId: number): Promise<void> {
-  await db.deleteFrom('acd_groups').where('id', '=', groupId).where('client_id', '=', clientId).execute();
 }
 
 /** Open events that name the group in any role: target, configuration, agent or queue group. */
