@@ -200,6 +200,25 @@ function envelopeTail(count: number, plan: { orderBy: string; ascending: boolean
   return `],"count":${count},"orderBy":${JSON.stringify(plan.orderBy)},"ascending":${plan.ascending},"status":200}`;
 }
 
+/** Rows of this client only (the record's client column), ANDed with any narrower scope. */
+export function clientScope(record: RecordDef, clientId: number, narrower?: RawBuilder<unknown>): RawBuilder<unknown> {
+  const own = sql`${sql.raw(record.clientColumn)} = ${clientId}`;
+  return narrower ? sql`${own} AND ${narrower}` : own;
+}
+
+/** The usual client-scoped list: plan the query against the record, then stream it. */
+export function sendClientList(
+  reply: FastifyReply,
+  db: Kysely<any>,
+  record: RecordDef,
+  query: ListQuery,
+  client: { id: number; timeZone: string },
+  narrower?: RawBuilder<unknown>,
+): Promise<FastifyReply> {
+  const plan = planList(record, query, clientScope(record, client.id, narrower), client.timeZone);
+  return sendList(reply, db, record, plan, client.timeZone);
+}
+
 /** Records per write to the socket. */
 const WRITE_SLICE = 100;
 

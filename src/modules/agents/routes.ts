@@ -2,10 +2,9 @@
 // state under /agents/me, and the supervisor's view and controls with the client token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
+import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { AgentTokenRequired } from '../../errors.ts';
 import type { Actor } from '../../http/auth.ts';
 import { AgentRecord } from './records.ts';
@@ -113,8 +112,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ListEnvelope(Agent), ...errors },
     },
   }, async (request, reply) => {
-    const plan = planList(AgentRecord, request.query, sql`u.client_id = ${request.client.id}`, request.client.timeZone);
-    return sendList(reply, db, AgentRecord, plan, request.client.timeZone);
+    return sendClientList(reply, db, AgentRecord, request.query, request.client);
   });
 
   app.get('/agents/agent/:UsersID', {

@@ -1,8 +1,7 @@
 // Dialler campaigns (spec §5.1) and their provisioning (§6).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sql } from 'kysely';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
+import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import type { LanguageId } from '../../domain/dialler.ts';
 import { CampaignRecord, ResultCodeRecords } from './records.ts';
 import { CloneCampaignBody, CreateCampaignBody, LanguageQuery, NameQuery } from './schemas.ts';
@@ -24,8 +23,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ListEnvelope(Campaign), ...commonErrors },
     },
   }, async (request, reply) => {
-    const plan = planList(CampaignRecord, request.query, sql`c.client_id = ${request.client.id}`, request.client.timeZone);
-    return sendList(reply, db, CampaignRecord, plan, request.client.timeZone);
+    return sendClientList(reply, db, CampaignRecord, request.query, request.client);
   });
 
   const byIdSchema = (summary: string) => ({

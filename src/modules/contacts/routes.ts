@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
+import { clientScope, listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import { ContactRecord } from './records.ts';
 import { ImportContactBody, ImportQuery } from './schemas.ts';
 import { contactById, importContact, requireCampaign } from './service.ts';
@@ -31,9 +31,8 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { client } = request;
     const campaignId = (request.query as { diallerCampaignsID?: number }).diallerCampaignsID;
-    let scope = sql`k.client_id = ${client.id}`;
-    if (campaignId !== undefined) scope = sql`${scope} AND k.campaign_id = ${await requireCampaign(db, client, campaignId)}`;
-    const plan = planList(ContactRecord, request.query, scope, client.timeZone);
+    const narrower = campaignId === undefined ? undefined : sql`k.campaign_id = ${await requireCampaign(db, client, campaignId)}`;
+    const plan = planList(ContactRecord, request.query, clientScope(ContactRecord, client.id, narrower), client.timeZone);
     // The jtel parameter is the same filter as DiallerCampaignsID, so it is echoed under that name.
     if (campaignId !== undefined) plan.filter = [`DiallerCampaignsID=${campaignId}`, plan.filter].filter(Boolean).join('&');
     return sendList(reply, db, ContactRecord, plan, client.timeZone);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { EventNotFound } from '../../errors.ts';
-import { listQuerySchema, memoryList, planList, sendList, sendRecords } from '../../http/list.ts';
+import { listQuerySchema, memoryList, sendClientList, sendRecords } from '../../http/list.ts';
 import { field, type RecordDef } from '../../http/records.ts';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
 import { EVENT_STATUSES, EVENT_TYPES } from './enumerations.ts';
@@ -35,9 +35,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ListEnvelope(EventRecord.schema), ...commonErrors },
     },
   }, async (request, reply) => {
-    const { id, timeZone } = request.client;
-    const plan = planList(EventRecord, request.query, sql`e.client_id = ${id}`, timeZone);
-    return sendList(reply, app.store.db, EventRecord, plan, timeZone);
+    return sendClientList(reply, app.store.db, EventRecord, request.query, request.client);
   });
 
   app.get('/acd/events/event/:AcdEventsID', {
@@ -76,11 +74,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ListEnvelope(record.schema), ...commonErrors },
       },
     }, async (request, reply) => {
-      const { id, timeZone } = request.client;
+      const { id } = request.client;
       const eventId = request.params.AcdEventsID;
       if (!(await eventExists(app.store.db, id, eventId))) throw new EventNotFound();
-      const plan = planList(record, request.query, sql`e.client_id = ${id} AND x.event_id = ${eventId}`, timeZone);
-      return sendList(reply, app.store.db, record, plan, timeZone);
+      return sendClientList(reply, app.store.db, record, request.query, request.client, sql`x.event_id = ${eventId}`);
     });
   eventChildren('comments', CommentRecord, "An ACD event's comments, e.g. repeated requests merged into it [extension]");
   eventChildren('history', HistoryRecord, "An ACD event's status changes [extension]");

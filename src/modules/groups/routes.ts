@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
+import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { GroupRecord, MembershipRecord } from './records.ts';
 import { GroupCreateBody, GroupUpdateBody, MembershipBody, TEXT_PATTERN } from './schemas.ts';
 import * as groups from './service.ts';
@@ -24,8 +24,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ListEnvelope(Group), ...commonErrors },
     },
   }, async (request, reply) => {
-    const plan = planList(GroupRecord, request.query, sql`g.client_id = ${request.client.id}`, request.client.timeZone);
-    return sendList(reply, db, GroupRecord, plan, request.client.timeZone);
+    return sendClientList(reply, db, GroupRecord, request.query, request.client);
   });
 
   app.get('/acd/groups/group', {
@@ -85,8 +84,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { client } = request;
     const groupId = request.params.AcdGroupsID;
     await groups.getGroup(db, client, groupId);
-    const plan = planList(MembershipRecord, request.query, sql`g.client_id = ${client.id} AND m.group_id = ${groupId}`, client.timeZone);
-    return sendList(reply, db, MembershipRecord, plan, client.timeZone);
+    return sendClientList(reply, db, MembershipRecord, request.query, client, sql`m.group_id = ${groupId}`);
   });
 
   app.put('/acd/groups/group/:AcdGroupsID/members/:UsersID', {

@@ -1,8 +1,7 @@
 // Users (agents) [jtel reads, our provisioning].
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sql } from 'kysely';
 import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
-import { listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
+import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { UserRecord } from './records.ts';
 import { UserCreateBody, UserUpdateBody } from './schemas.ts';
 import * as users from './service.ts';
@@ -22,8 +21,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ListEnvelope(User), ...commonErrors },
     },
   }, async (request, reply) => {
-    const plan = planList(UserRecord, request.query, sql`u.client_id = ${request.client.id}`, request.client.timeZone);
-    return sendList(reply, db, UserRecord, plan, request.client.timeZone);
+    return sendClientList(reply, db, UserRecord, request.query, request.client);
   });
 
   app.get('/users/user/:UsersID', {
