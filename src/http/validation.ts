@@ -49,13 +49,19 @@ export async function rejectUnstorableText(request: FastifyRequest): Promise<voi
 
 const DECIMAL_INTEGER = /^-?(0|[1-9]\d*)$/;
 
-function integerFields(schema: unknown): Set<string> {
+// Per route schema, computed once: this runs before every request's validation.
+const integerFieldsOf = new WeakMap<object, Set<string>>();
+
+function integerFields(schema: object): Set<string> {
+  const known = integerFieldsOf.get(schema);
+  if (known) return known;
   const names = new Set<string>();
   const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
   for (const [name, prop] of Object.entries(properties)) {
     const type = prop.type;
     if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) names.add(name);
   }
+  integerFieldsOf.set(schema, names);
   return names;
 }
 
@@ -68,7 +74,7 @@ export async function rejectNonDecimalIntegers(request: FastifyRequest): Promise
   const schema = request.routeOptions.schema;
   const parts: [unknown, unknown][] = [[schema?.params, request.params], [schema?.querystring, request.query]];
   for (const [partSchema, values] of parts) {
-    if (!partSchema || !values || typeof values !== 'object') continue;
+    if (!partSchema || typeof partSchema !== 'object' || !values || typeof values !== 'object') continue;
     for (const name of integerFields(partSchema)) {
       const raw = (values as Record<string, unknown>)[name];
       for (const value of Array.isArray(raw) ? raw : [raw]) {
