@@ -19,11 +19,14 @@ import { userRoutes } from './modules/users/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { contactRoutes } from './modules/contacts/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
+import { workRoutes } from './modules/work/routes.ts';
+import { Distributor } from './distributor/distributor.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     clock: Clock;
+    distributor: Distributor;
   }
 }
 
@@ -32,6 +35,12 @@ export interface BuildOptions {
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /**
+   * Run the distribution engine on its own (on every change, due timer and sweep). Off, tests
+   * drive it step by step with `app.distributor.runPass()`.
+   */
+  distribute?: boolean;
+  distributorSweepMs?: number;
 }
 
 export const API_PREFIX = '/rest/v1.0';
@@ -69,6 +78,22 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
 
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? systemClock);
+  const distributor = new Distributor(options.store.db, options.clock ?? systemClock, {
+    sweepMs: options.distributorSweepMs,
+    onError: (error) => app.log.error({ err: error }, 'distribution pass failed'),
+  });
+  app.decorate('distributor', distributor);
+  if (options.distribute) {
+    let unsubscribe = () => {};
+    app.addHook('onReady', async () => {
+      unsubscribe = options.store.onChange(() => distributor.wake());
+      distributor.start();
+    });
+    app.addHook('onClose', async () => {
+      unsubscribe();
+      await distributor.stop();
+    });
+  }
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
@@ -113,6 +138,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await client.register(campaignRoutes);
     await client.register(contactRoutes);
     await client.register(agentRoutes);
+    await client.register(workRoutes);
   }, { prefix: `${API_PREFIX}/:ClientsID` });
 
   return app;

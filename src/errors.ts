@@ -51,6 +51,8 @@ export const MembershipNotFound = defineError('SB_MEMBERSHIP_NOT_FOUND', 404, 'U
 
 export const Conflict = defineError('SB_CONFLICT', 409, '%s');
 export const NotAMember = defineError('SB_NOT_A_MEMBER', 409, 'User %s is not a member of ACD group %s');
+// An agent action on an event in a status that does not allow it (accept after the offer expired…).
+export const WrongEventStatus = defineError('SB_WRONG_EVENT_STATUS', 409, 'ACD event %s is in status %s; %s needs status %s');
 export const AlreadyExists = defineError('SB_ALREADY_EXISTS', 409, '%s "%s" already exists');
 
 /** A single invalid field: 400 naming the field and the reason, with `details`. */

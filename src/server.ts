@@ -18,7 +18,7 @@ export async function startServer(config: Config, options: { demo?: boolean; out
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const adminToken = await ensureAdminToken(store.db, config.adminToken);
-  const app = await build({ store, bodyLimit: config.bodyLimit, logger: { level: config.logLevel } });
+  const app = await build({ store, bodyLimit: config.bodyLimit, logger: { level: config.logLevel }, distribute: true });
   let demo: DemoCredentials | undefined;
   if (options.demo) demo = await seedDemo(app);
   await app.listen({ port: config.port, host: config.host });

@@ -51,7 +51,7 @@ export async function insertEvent(
       agent_group_id: fields.agentGroupId ?? null,
       queue_group_id: fields.queueGroupId ?? fields.groupId ?? fields.agentGroupId ?? null,
       user_id: fields.userId ?? null,
-      offered_user_id: fields.offeredUserId ?? null,
+      agent_id: fields.offeredUserId ?? null,
       sender: '49199123456789',
       receiver: null,
       subject: 'Callback request',

@@ -3,12 +3,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import * as initial from './migrations/001_initial.ts';
 import * as queueOffhookAnnouncement from './migrations/002_queue_offhook_announcement.ts';
 import * as agents from './migrations/003_agents.ts';
+import * as distribution from './migrations/004_distribution.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_queue_offhook_announcement': queueOffhookAnnouncement,
   '003_agents': agents,
+  '004_distribution': distribution,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

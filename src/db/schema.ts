@@ -88,7 +88,9 @@ export interface AcdEventsTable {
   last_agent_time: Generated<number>;
   b_close_by_foreign_system: Generated<boolean>;
   duplicate_key: string | null;
-  offered_user_id: number | null;
+  /** The agent holding the event: offered (10) or in hand (20–40). */
+  agent_id: number | null;
+  offered_at: Date | string | null;
   lease_until: Date | string | null;
   error_reason: string | null;
   received_at: Date | string | null;
@@ -111,6 +113,7 @@ export interface AcdEventHistoryTable {
   event_id: number;
   from_status_id: number | null;
   to_status_id: number;
+  agent_id: number | null;
   actor: string;
   reason: string | null;
   created_at: Timestamp;
@@ -191,6 +194,7 @@ export interface AgentStatesTable {
   capacity: ColumnType<Record<string, number>, string | undefined, string>;
   last_agent_time: Date | string | null;
   last_state_change_at: Date | string | null;
+  last_offer_at: Date | string | null;
 }
 
 export interface AgentGroupLoginsTable {
@@ -213,6 +217,20 @@ export interface AgentStateHistoryTable {
   created_at: Timestamp;
 }
 
+export interface AcdGroupDispatchTable {
+  group_id: number;
+  last_user_id: number | null;
+}
+
+export interface PushMessagesTable {
+  id: ColumnType<string, never, never>;
+  client_id: number;
+  agent_id: number | null;
+  topic: 'event' | 'agent';
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
 export interface Database {
   system_settings: SystemSettingsTable;
   clients: ClientsTable;
@@ -232,4 +250,6 @@ export interface Database {
   agent_states: AgentStatesTable;
   agent_group_logins: AgentGroupLoginsTable;
   agent_state_history: AgentStateHistoryTable;
+  acd_group_dispatch: AcdGroupDispatchTable;
+  push_messages: PushMessagesTable;
 }

@@ -11,10 +11,30 @@ import type { Database } from './schema.ts';
 
 export type StoreKind = 'pglite' | 'postgres';
 
+/** The channel every published change notifies (payload: the ClientsID); see migration 004. */
+export const CHANGE_CHANNEL = 'switchboard';
+
 export interface Store {
   kind: StoreKind;
   db: Kysely<Database>;
+  /**
+   * Calls `listener` with the payload of every notification on CHANGE_CHANNEL, from this process
+   * or (on PostgreSQL) any other; returns the unsubscribe function.
+   */
+  onChange(listener: (payload: string) => void): () => void;
   close(): Promise<void>;
+}
+
+/** Fan-out of one notification source to many in-process listeners. */
+class ChangeListeners {
+  readonly #listeners = new Set<(payload: string) => void>();
+  add(listener: (payload: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  emit(payload: string): void {
+    for (const listener of this.#listeners) listener(payload);
+  }
 }
 
 export interface StoreOptions {
@@ -45,7 +65,66 @@ function openPostgres(url: string, poolSize = 10, prepared = true): Store {
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kind: 'postgres', db, close: () => db.destroy() };
+  const listeners = new ChangeListeners();
+  const listener = new PostgresListener(url, listeners);
+  return {
+    kind: 'postgres',
+    db,
+    onChange: (fn) => {
+      listener.ensure();
+      return listeners.add(fn);
+    },
+    close: async () => {
+      await listener.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * One connection outside the pool that LISTENs, opened on first use. When it drops it comes back
+ * after a pause; what was notified meanwhile is not lost, because listeners treat a notification
+ * only as a hint to read the tables (and the distributor sweeps anyway).
+ */
+class PostgresListener {
+  readonly #url: string;
+  readonly #listeners: ChangeListeners;
+  #client: pg.Client | null = null;
+  #closed = false;
+  #retry: NodeJS.Timeout | null = null;
+  constructor(url: string, listeners: ChangeListeners) {
+    this.#url = url;
+    this.#listeners = listeners;
+  }
+  ensure(): void {
+    if (this.#client || this.#closed) return;
+    const client = new pg.Client({ connectionString: this.#url });
+    this.#client = client;
+    const reconnect = () => {
+      if (this.#client !== client) return;
+      this.#client = null;
+      client.end().catch(() => undefined);
+      if (!this.#closed) {
+        this.#retry = setTimeout(() => this.ensure(), 1000);
+        this.#retry.unref();
+      }
+    };
+    client.on('notification', (message) => this.#listeners.emit(message.payload ?? ''));
+    client.on('error', reconnect);
+    client.on('end', reconnect);
+    client.connect()
+      .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
+      // A reconnect may have missed notifications: tell listeners to look.
+      .then(() => this.#listeners.emit(''))
+      .catch(reconnect);
+  }
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => undefined);
+  }
 }
 
 async function openPGlite(dataDir?: string): Promise<Store> {
@@ -57,8 +136,12 @@ async function openPGlite(dataDir?: string): Promise<Store> {
     pglite = new PGlite(dataDir);
   }
   await pglite.waitReady;
+  // LISTEN now, before any traffic: issued later it could land inside another caller's
+  // transaction on the single session, and vanish with its rollback.
+  const listeners = new ChangeListeners();
+  await pglite.listen(CHANGE_CHANNEL, (payload) => listeners.emit(payload));
   const db = new Kysely<Database>({ dialect: new PGliteSessionDialect(pglite) });
-  return { kind: 'pglite', db, close: () => db.destroy() };
+  return { kind: 'pglite', db, onChange: (fn) => listeners.add(fn), close: () => db.destroy() };
 }
 
 export async function isReachable(store: Store): Promise<boolean> {

@@ -156,6 +156,29 @@ export function duplicateKeyOf(typeId: number, target: EventTarget, sender: stri
   return key === '' ? null : `${typeId}|${where}|${key}`;
 }
 
+export interface SkillFields {
+  SkillsID1?: number | null; SkillsValue1?: number | null;
+  SkillsID2?: number | null; SkillsValue2?: number | null;
+  SkillsID3?: number | null; SkillsValue3?: number | null;
+}
+
+/**
+ * The skills an event requires (SkillsIDn, at least SkillsValuen; a missing value means any).
+ * A value without its skill, or one skill named twice, is refused: either is a caller's mistake
+ * that would otherwise silently route the event differently than meant.
+ */
+export function requiredSkillsOf(input: SkillFields): { id: number | null; value: number | null }[] {
+  const seen = new Set<number>();
+  return ([1, 2, 3] as const).map((n) => {
+    const id = input[`SkillsID${n}`] ?? null;
+    const value = input[`SkillsValue${n}`] ?? null;
+    if (id === null && value !== null) throw new InvalidField(`SkillsValue${n}`, `needs SkillsID${n}`);
+    if (id !== null && seen.has(id)) throw new InvalidField(`SkillsID${n}`, `skill ${id} is already required`);
+    if (id !== null) seen.add(id);
+    return { id, value: id === null ? null : value ?? 0 };
+  });
+}
+
 /** `YYYY-MM-DDTHH:mm:ss.SSS` on the wall clock of `zone`, the way records show timestamps. */
 export function formatLocal(ms: number, zone: string): string {
   const l = localParts(ms, zone);

@@ -13,6 +13,7 @@ import { lockUser } from '../users/repository.ts';
 import { lockGroup } from '../groups/repository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import * as repo from './repository.ts';
+import { returnOffersOf } from '../work/repository.ts';
 import type { AgentState, HistoryEntry } from './repository.ts';
 
 type Db = Kysely<Database>;
@@ -67,7 +68,7 @@ export async function getAgent(db: Db, client: ClientContext, userId: number): P
   return texts;
 }
 
-type Change = (trx: Db, state: AgentState, now: Date) => Promise<HistoryEntry[]>;
+type Change = (trx: Db, state: AgentState, now: Date, actor: string) => Promise<HistoryEntry[]>;
 
 const LOGIN_CHANGES = new Set(['AcdLogin', 'AcdLogout', 'GroupLogin', 'GroupLogout']);
 
@@ -80,7 +81,7 @@ async function changeState(db: Db, clock: Clock, client: ClientContext, actor: A
     if (!(await lockUser(trx, client.id, userId, 'share'))) throw new UserNotFound(userId);
     const state = await repo.lockState(trx, userId);
     const now = new Date(clock.now());
-    const entries = await change(trx, state, now);
+    const entries = await change(trx, state, now, actorLabel(actor));
     if (entries.some((e) => LOGIN_CHANGES.has(e.change))) await repo.markStateChange(trx, userId, now);
     await repo.insertHistory(trx, client.id, userId, actorLabel(actor), now, entries);
   });
@@ -88,9 +89,11 @@ async function changeState(db: Db, clock: Clock, client: ClientContext, actor: A
 }
 
 export function setAcdLogin(db: Db, clock: Clock, client: ClientContext, actor: Actor, userId: number, loggedIn: boolean): Promise<string[]> {
-  return changeState(db, clock, client, actor, userId, async (trx, state) => {
+  return changeState(db, clock, client, actor, userId, async (trx, state, now, label) => {
     if (state.loggedIn === loggedIn) return [];
     await repo.setAcdLogin(trx, userId, loggedIn);
+    // Offers not yet accepted go back to their queues; events in hand stay the agent's.
+    if (!loggedIn) await returnOffersOf(trx, userId, now, 'agent logged out of the ACD', label);
     return [{ change: loggedIn ? 'AcdLogin' : 'AcdLogout' }];
   });
 }
@@ -99,10 +102,11 @@ export function setAcdLogin(db: Db, clock: Clock, client: ClientContext, actor: 
 export function setGroupLogin(
   db: Db, clock: Clock, client: ClientContext, actor: Actor, userId: number, groupId: number, loggedIn: boolean,
 ): Promise<string[]> {
-  return changeState(db, clock, client, actor, userId, async (trx, _state, now) => {
+  return changeState(db, clock, client, actor, userId, async (trx, _state, now, label) => {
     if (!(await lockGroup(trx, client.id, groupId, 'share'))) throw new GroupNotFound(groupId);
     if (!(await repo.lockMembership(trx, groupId, userId))) throw new NotAMember(userId, groupId);
     if (loggedIn) return (await repo.insertGroupLogin(trx, groupId, userId, now)) ? [{ change: 'GroupLogin', groupId }] : [];
+    await returnOffersOf(trx, userId, now, 'agent logged out of the group', label, groupId);
     return (await repo.deleteGroupLogins(trx, userId, groupId)).map((id) => ({ change: 'GroupLogout', groupId: id }));
   });
 }
@@ -122,8 +126,9 @@ export function setCapacity(
 
 /** A supervisor's logout: out of the ACD and every group at once, each recorded as forced. */
 export function forceLogout(db: Db, clock: Clock, client: ClientContext, actor: Actor, userId: number): Promise<string[]> {
-  return changeState(db, clock, client, actor, userId, async (trx, state) => {
+  return changeState(db, clock, client, actor, userId, async (trx, state, now, label) => {
     const reason = 'forced';
+    await returnOffersOf(trx, userId, now, 'agent logged out by a supervisor', label);
     const entries: HistoryEntry[] = [];
     if (state.loggedIn) {
       await repo.setAcdLogin(trx, userId, false);

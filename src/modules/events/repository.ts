@@ -89,6 +89,8 @@ const EVENT_COLUMN_TYPES: Record<string, string> = {
   configuration_group_id: 'integer', agent_group_id: 'integer', queue_group_id: 'integer', user_id: 'integer',
   sender: 'text', receiver: 'text', subject: 'text', body: 'text', crm_url: 'text', user_data: 'text',
   event_data: 'text', priority: 'integer', appointment_at: 'timestamptz', duplicate_key: 'text',
+  skills_id1: 'integer', skills_value1: 'integer', skills_id2: 'integer', skills_value2: 'integer',
+  skills_id3: 'integer', skills_value3: 'integer',
   created_at: 'timestamptz', modified_at: 'timestamptz', last_modified_at: 'timestamptz',
 };
 

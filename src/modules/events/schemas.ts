@@ -3,11 +3,22 @@
 import { Type } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
 import { TEXT_LIMITS } from '../../domain/event-rules.ts';
+import { SKILL_MAX, SKILL_MIN } from '../../domain/acd-groups.ts';
 
 const id = (description: string) => Type.Optional(NullableInt({ minimum: 1, maximum: 2147483647, description }));
 // maxLength counts characters; a character is at least one byte, so this is a cheap first bound
 // and the byte limit is checked after it.
 const text = (limit: number, description: string) => ({ maxLength: limit, description: `${description} (at most ${limit} bytes UTF-8)` });
+
+/** SkillsID1..3 with SkillsValue1..3 [ours, jtel's record fields]: skills an agent must hold at or above the value. */
+function requiredSkills() {
+  const fields: Record<string, ReturnType<typeof id>> = {};
+  for (const n of [1, 2, 3]) {
+    fields[`SkillsID${n}`] = id(`A skill the agent must hold (with SkillsValue${n})`);
+    fields[`SkillsValue${n}`] = Type.Optional(NullableInt({ minimum: SKILL_MIN, maximum: SKILL_MAX, description: `Minimum value of SkillsID${n} (${SKILL_MIN}..${SKILL_MAX}); absent: any value` }));
+  }
+  return fields;
+}
 
 export const CreateEventBody = Type.Object(
   {
@@ -25,6 +36,7 @@ export const CreateEventBody = Type.Object(
     Priority: Type.Optional(NullableInt({ minimum: 0, maximum: 200, description: '0..200, default 50' })),
     dtAppointmentDate: Type.Optional(NullableString({ maxLength: 10, description: 'yyyy-mm-dd or yyyymmdd, in the client time zone' })),
     dtAppointmentTime: Type.Optional(NullableString({ maxLength: 5, description: 'hh:mm or hhmm, in the client time zone' })),
+    ...requiredSkills(),
   },
   { additionalProperties: false },
 );

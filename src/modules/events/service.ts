@@ -18,9 +18,11 @@ import {
   namedGroups,
   normaliseE164,
   queueGroupOf,
+  requiredSkillsOf,
   settingsGroupOf,
   targetOf,
   type LimitedText,
+  type SkillFields,
 } from '../../domain/event-rules.ts';
 import { EventStatus } from './enumerations.ts';
 import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, insertEventIfTargetValid, type NewEvent, type TargetGuard } from './repository.ts';
@@ -30,7 +32,7 @@ import { withResult } from './records.ts';
 export const API_ACTOR = 'api';
 export const DEFAULT_PRIORITY = 50;
 
-export interface CreateEventInput {
+export interface CreateEventInput extends SkillFields {
   AcdEventTypesID: number;
   AcdGroupsID?: number | null;
   AcdConfigurationGroupsID?: number | null;
@@ -73,6 +75,7 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
   const texts = checkedTexts(input);
   const appointment = resolveAppointment({ date: input.dtAppointmentDate, time: input.dtAppointmentTime }, now, client.timeZone);
   const queueGroupId = queueGroupOf(target);
+  const skills = requiredSkillsOf(input);
   const userId = input.UsersID ?? null;
 
   const named = namedGroups(target);
@@ -108,6 +111,9 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
     event_data: eventDataXml(texts),
     priority: input.Priority ?? DEFAULT_PRIORITY,
     appointment_at: appointment === null ? null : new Date(appointment),
+    skills_id1: skills[0]!.id, skills_value1: skills[0]!.value,
+    skills_id2: skills[1]!.id, skills_value2: skills[1]!.value,
+    skills_id3: skills[2]!.id, skills_value3: skills[2]!.value,
     duplicate_key: duplicateKey,
     created_at: at,
     modified_at: at,

@@ -90,7 +90,7 @@ export async function countOpenEventsOfMember(db: Db, groupId: number, userId: n
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('status_id', '<', FIRST_CLOSED_STATUS)
     .where('queue_group_id', '=', groupId)
-    .where((eb) => eb.or([eb('user_id', '=', userId), eb('offered_user_id', '=', userId)]))
+    .where((eb) => eb.or([eb('user_id', '=', userId), eb('agent_id', '=', userId)]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

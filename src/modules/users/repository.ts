@@ -37,7 +37,7 @@ export async function countOpenEventsOfUser(db: Db, userId: number): Promise<num
     .selectFrom('acd_events')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('status_id', '<', FIRST_CLOSED_STATUS)
-    .where((eb) => eb.or([eb('user_id', '=', userId), eb('offered_user_id', '=', userId)]))
+    .where((eb) => eb.or([eb('user_id', '=', userId), eb('agent_id', '=', userId)]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -1,0 +1,135 @@
+// The engine's loop in one process. It holds no state that matters: every timer is a column,
+// every claim a row lock, so any number of these run side by side on one PostgreSQL and a killed
+// one leaves nothing behind but leases that expire. It wakes on a change (this process's, or any
+// instance's through NOTIFY), at the next timer the database knows of, and on a periodic sweep as
+// a backup for lost notifications.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import { Status } from '../domain/event-flow.ts';
+import { dispatchGroup } from './sql/dispatch-group.ts';
+import { expireOffers } from './sql/expire-offers.ts';
+import { nextDueAt } from './sql/next-due.ts';
+import { releaseDueEvents } from './sql/release-due-events.ts';
+import { returnDueReminders } from './sql/return-reminders.ts';
+
+export interface DistributorOptions {
+  /** Backup sweep when no notification arrives (ms). */
+  sweepMs?: number;
+  /** Rows per sweep statement and per queue page. */
+  batch?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface PassResult {
+  released: number;
+  expired: number;
+  reminded: number;
+  offered: number;
+  /** Groups another dispatcher held: they are that dispatcher's to serve. */
+  busyGroups: number;
+}
+
+export class Distributor {
+  readonly #db: Kysely<Database>;
+  readonly #clock: Clock;
+  readonly #sweepMs: number;
+  readonly #batch: number;
+  readonly #onError: (error: unknown) => void;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #started = false;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(db: Kysely<Database>, clock: Clock, options: DistributorOptions = {}) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#sweepMs = options.sweepMs ?? 2000;
+    this.#batch = options.batch ?? 500;
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  /** Runs passes on its own from now on: on every wake(), at due timers and on the sweep. */
+  start(): void {
+    this.#started = true;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** Something changed: run a pass soon. Wakes during a pass coalesce into one more pass. */
+  wake(): void {
+    if (!this.#started) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        const result = await this.runPass();
+        // A full batch means more may be due right away.
+        if (result.released >= this.#batch || result.expired >= this.#batch || result.reminded >= this.#batch) this.#again = true;
+      } catch (error) {
+        this.#onError(error);
+      }
+    } while (this.#again && this.#started);
+    if (this.#started) await this.#schedule();
+  }
+
+  async #schedule(): Promise<void> {
+    let delay = this.#sweepMs;
+    try {
+      const due = await nextDueAt(this.#db, new Date(this.#clock.now()));
+      if (due !== null) delay = Math.min(delay, Math.max(0, due - this.#clock.now()));
+    } catch (error) {
+      this.#onError(error);
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    if (!this.#started) return;
+    // +1 ms: a timer due at t must find now >= t when it fires.
+    this.#timer = setTimeout(() => this.wake(), delay + 1);
+    this.#timer.unref();
+  }
+
+  /**
+   * One pass over everything due: appointments reached, leases run out, reminders come, then
+   * every group with waiting events and someone logged in. Tests drive the engine through this.
+   */
+  async runPass(): Promise<PassResult> {
+    const now = new Date(this.#clock.now());
+    const released = await releaseDueEvents(this.#db, now, this.#batch);
+    const expired = await expireOffers(this.#db, now, this.#batch);
+    const reminded = await returnDueReminders(this.#db, now, this.#batch);
+    let offered = 0;
+    let busyGroups = 0;
+    for (const groupId of await groupsToDispatch(this.#db)) {
+      const result = await dispatchGroup(this.#db, groupId, now, this.#batch);
+      if (result === 'busy') busyGroups++;
+      else offered += result;
+    }
+    return { released: released.released, expired: expired.expired, reminded, offered, busyGroups };
+  }
+}
+
+/** Groups with a waiting event and at least one agent logged in to both the ACD and the group. */
+async function groupsToDispatch(db: Kysely<Database>): Promise<number[]> {
+  const { rows } = await sql<{ group_id: number }>`
+    SELECT g.id AS group_id FROM acd_groups g
+    WHERE EXISTS (SELECT 1 FROM acd_events e WHERE e.queue_group_id = g.id AND e.status_id = ${Status.TransportToGroup})
+      AND EXISTS (SELECT 1 FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
+                  WHERE l.group_id = g.id)
+    ORDER BY g.id`.execute(db);
+  return rows.map((r) => r.group_id);
+}

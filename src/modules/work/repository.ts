@@ -1,0 +1,139 @@
+// SQL of the agents' and supervisors' actions on events. The service locks the event row first
+// (lockEvent) and every write here happens under that lock, in the same transaction.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { selectRecords } from '../../http/records.ts';
+import { Status } from '../../domain/event-flow.ts';
+import { WorkItemRecord } from './records.ts';
+
+type Db = Kysely<Database>;
+
+export interface LockedEvent {
+  id: number;
+  statusId: number;
+  typeId: number;
+  queueGroupId: number | null;
+  configurationGroupId: number | null;
+  agentId: number | null;
+  leaseUntil: number | null;
+  receivedAt: number | null;
+}
+
+const ms = (v: Date | string | null) => (v === null ? null : new Date(v).getTime());
+
+/** The event of this client, locked FOR UPDATE; with `agentId`, only if that agent holds it. */
+export async function lockEvent(db: Db, clientId: number, eventId: number, agentId?: number): Promise<LockedEvent | undefined> {
+  let query = db
+    .selectFrom('acd_events')
+    .select(['id', 'status_id', 'type_id', 'queue_group_id', 'configuration_group_id', 'agent_id', 'lease_until', 'received_at'])
+    .where('id', '=', eventId)
+    .where('client_id', '=', clientId);
+  if (agentId !== undefined) query = query.where('agent_id', '=', agentId).where('status_id', 'in', [10, 20, 30, 40]);
+  const row = await query.forUpdate().executeTakeFirst();
+  return row && {
+    id: row.id,
+    statusId: row.status_id,
+    typeId: row.type_id,
+    queueGroupId: row.queue_group_id,
+    configurationGroupId: row.configuration_group_id,
+    agentId: row.agent_id,
+    leaseUntil: ms(row.lease_until),
+    receivedAt: ms(row.received_at),
+  };
+}
+
+export type EventChanges = Partial<{
+  status_id: number;
+  agent_id: number | null;
+  lease_until: Date | null;
+  offered_at: Date | null;
+  received_at: Date;
+  remind_at: Date | null;
+  last_agent_time: number;
+  queue_group_id: number;
+  group_id: number | null;
+  configuration_group_id: number | null;
+  agent_group_id: number | null;
+  user_id: number | null;
+  error_reason: string | null;
+}>;
+
+export interface Transition {
+  from: number;
+  to: number;
+  agentId: number | null;
+  actor: string;
+  reason: string | null;
+}
+
+export async function updateEvent(db: Db, eventId: number, changes: EventChanges, now: Date, transition: Transition | null): Promise<void> {
+  await db.updateTable('acd_events').set({ ...changes, modified_at: now, last_modified_at: now }).where('id', '=', eventId).execute();
+  if (transition) {
+    await db.insertInto('acd_event_history').values({
+      event_id: eventId,
+      from_status_id: transition.from,
+      to_status_id: transition.to,
+      agent_id: transition.agentId,
+      actor: transition.actor,
+      reason: transition.reason,
+      created_at: now,
+    }).execute();
+  }
+}
+
+export async function insertComment(db: Db, eventId: number, author: string, text: string, now: Date): Promise<void> {
+  await db.insertInto('acd_event_comments').values({ event_id: eventId, author, text, created_at: now }).execute();
+}
+
+/** The agent finished a piece of work: the moment longest-idle distribution measures from. */
+export async function markAgentFinished(db: Db, userId: number, now: Date): Promise<void> {
+  await db.updateTable('agent_states').set({ last_agent_time: now }).where('user_id', '=', userId).execute();
+}
+
+/**
+ * Puts back into their queues the offers an agent has not accepted (all of them, or those of one
+ * group), each with a history entry. Run under the agent's state lock, like every change that
+ * concerns what the agent may hold.
+ */
+export async function returnOffersOf(db: Db, userId: number, now: Date, reason: string, actor: string, groupId?: number): Promise<number> {
+  const inGroup = groupId === undefined ? sql`` : sql`AND queue_group_id = ${groupId}`;
+  const { rows } = await sql<{ id: number }>`
+    WITH moved AS (
+      UPDATE acd_events SET status_id = ${Status.TransportToGroup}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
+        modified_at = ${now}, last_modified_at = ${now}
+      WHERE agent_id = ${userId} AND status_id = ${Status.TransportAgent} ${inGroup}
+      RETURNING id
+    ), hist AS (
+      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
+      SELECT id, ${Status.TransportAgent}, ${Status.TransportToGroup}, ${userId}::int, ${actor}::text, ${reason}::text, ${now}::timestamptz FROM moved
+    )
+    SELECT id FROM moved`.execute(db);
+  return rows.length;
+}
+
+export async function workItemJson(db: Db, clientId: number, timeZone: string, eventId: number): Promise<string> {
+  const { rows } = await selectRecords(WorkItemRecord, timeZone, sql`e.client_id = ${clientId} AND e.id = ${eventId}`).execute(db);
+  return rows[0]!.j;
+}
+
+export interface QueueFigures {
+  waiting: number;
+  offered: number;
+  inHand: number;
+  oldestWaitingSince: Date | string | null;
+  agentsLoggedIn: number;
+}
+
+/** A group's queue at a glance, for supervisors. */
+export async function queueFigures(db: Db, groupId: number): Promise<QueueFigures> {
+  const { rows: [row] } = await sql<{ waiting: number; offered: number; in_hand: number; oldest: Date | string | null; agents: number }>`
+    SELECT
+      count(*) FILTER (WHERE status_id = ${Status.TransportToGroup})::int AS waiting,
+      count(*) FILTER (WHERE status_id = ${Status.TransportAgent})::int AS offered,
+      count(*) FILTER (WHERE status_id IN (${Status.New}, ${Status.Seen}, ${Status.Remind}))::int AS in_hand,
+      min(created_at) FILTER (WHERE status_id = ${Status.TransportToGroup}) AS oldest,
+      (SELECT count(*)::int FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
+        WHERE l.group_id = ${groupId}) AS agents
+    FROM acd_events WHERE queue_group_id = ${groupId} AND status_id < 98`.execute(db);
+  return { waiting: row!.waiting, offered: row!.offered, inHand: row!.in_hand, oldestWaitingSince: row!.oldest, agentsLoggedIn: row!.agents };
+}

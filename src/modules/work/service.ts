@@ -1,0 +1,148 @@
+// What agents do with their events (accept, reject, open, set aside, finish, forward, comment)
+// and what supervisors do with any event of their client (reassign), each in one transaction that
+// locks the event row first. The event's status decides what is allowed (src/domain/event-flow.ts);
+// the distributor picks the event up again wherever an action puts it back into a queue.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { Actor, ClientContext } from '../../http/auth.ts';
+import { actorLabel } from '../../http/auth.ts';
+import type { Clock } from '../../domain/clock.ts';
+import { nextStatus, reassignedStatus, Status, type AgentAction } from '../../domain/event-flow.ts';
+import { parseLocalTimestamp } from '../../domain/dialler.ts';
+import { EventNotFound, GroupNotFound, InvalidField, NotAMember, UserNotFound, WrongEventStatus } from '../../errors.ts';
+import { lockGroup } from '../groups/repository.ts';
+import { lockUser } from '../users/repository.ts';
+import { lockMembership } from '../agents/repository.ts';
+import type { MoveInput } from './schemas.ts';
+import * as repo from './repository.ts';
+import type { EventChanges, LockedEvent } from './repository.ts';
+
+type Db = Kysely<Database>;
+
+export interface ActionInput {
+  Comment?: string | null;
+  dtRemind?: string;
+  AcdGroupsID?: number | null;
+  UsersID?: number | null;
+}
+
+/**
+ * Where a forward or reassignment sends the event: a queue (a Standalone or Agent group of the
+ * client; Configuration groups have none) and optionally the one agent who may take it, who must
+ * be a member there. The group and membership stay share-locked until commit, so neither can be
+ * deleted under the move.
+ */
+async function moveTarget(trx: Db, client: ClientContext, event: LockedEvent, input: MoveInput): Promise<{ changes: EventChanges; reason: string }> {
+  if (input.AcdGroupsID == null && input.UsersID == null) {
+    throw new InvalidField('AcdGroupsID', 'give AcdGroupsID, UsersID or both: where the event is to go');
+  }
+  const groupId = input.AcdGroupsID ?? event.queueGroupId;
+  if (groupId === null) throw new InvalidField('AcdGroupsID', 'is required: the event has no queue group');
+  const group = await lockGroup(trx, client.id, groupId, 'share');
+  if (!group) throw new GroupNotFound(groupId);
+  if (group.type === 'Configuration') {
+    throw new InvalidField('AcdGroupsID', `ACD group ${groupId} is a Configuration group, which has no queue; name its agent group`);
+  }
+  const userId = input.UsersID ?? null;
+  if (userId !== null) {
+    if (!(await lockUser(trx, client.id, userId, 'share'))) throw new UserNotFound(userId);
+    if (!(await lockMembership(trx, groupId, userId))) throw new NotAMember(userId, groupId);
+  }
+  // The record keeps jtel's group fields truthful: a standalone group is AcdGroupsID; an agent
+  // group is AcdAgentGroupsID, with the configuration group the event came with (if any).
+  const changes: EventChanges = group.type === 'Standalone'
+    ? { queue_group_id: groupId, group_id: groupId, configuration_group_id: null, agent_group_id: null, user_id: userId }
+    : { queue_group_id: groupId, group_id: null, configuration_group_id: event.configurationGroupId, agent_group_id: groupId, user_id: userId };
+  return { changes, reason: userId === null ? `to ACD group ${groupId}` : `to agent ${userId} in ACD group ${groupId}` };
+}
+
+const released: EventChanges = { agent_id: null, lease_until: null, offered_at: null };
+
+/** One agent action on an event they hold; answers the event as it now is. */
+export async function act(
+  db: Db, clock: Clock, client: ClientContext, actor: Actor, agentId: number, eventId: number, action: AgentAction, input: ActionInput = {},
+): Promise<string> {
+  const nowMs = clock.now();
+  const now = new Date(nowMs);
+  const label = actorLabel(actor);
+  await db.transaction().execute(async (trx) => {
+    const event = await repo.lockEvent(trx, client.id, eventId, agentId);
+    // Not theirs (or not at all): the same 404, so an agent cannot probe other agents' work.
+    if (!event) throw new EventNotFound();
+    const to = nextStatus(action, eventId, event.statusId);
+    let changes: EventChanges = {};
+    let reason: string | null = null;
+    switch (action) {
+      case 'accept':
+        if (event.leaseUntil !== null && event.leaseUntil <= nowMs) {
+          throw new WrongEventStatus(eventId, `${event.statusId} (the offer expired)`, 'accept', '10 within the offer time');
+        }
+        changes = { status_id: Status.New, lease_until: null, received_at: now };
+        break;
+      case 'reject':
+        changes = { ...released, status_id: Status.TransportToGroup };
+        reason = 'rejected';
+        break;
+      case 'seen':
+        changes = { status_id: Status.Seen };
+        break;
+      case 'remind': {
+        const parsed = parseLocalTimestamp(input.dtRemind ?? '', client.timeZone);
+        if (!parsed.ok) throw new InvalidField('dtRemind', parsed.reason);
+        if (parsed.value.getTime() <= nowMs) throw new InvalidField('dtRemind', 'must be in the future');
+        changes = { status_id: Status.Remind, remind_at: parsed.value };
+        break;
+      }
+      case 'done':
+        // jtel's LastAgentTime of an event: the seconds the agent worked on it.
+        changes = { status_id: Status.Done, remind_at: null, last_agent_time: Math.max(0, Math.round((nowMs - (event.receivedAt ?? nowMs)) / 1000)) };
+        await repo.markAgentFinished(trx, agentId, now);
+        break;
+      case 'forward': {
+        const target = await moveTarget(trx, client, event, input);
+        changes = { ...released, ...target.changes, status_id: Status.TransportToGroup, remind_at: null };
+        reason = `forwarded ${target.reason}`;
+        await repo.markAgentFinished(trx, agentId, now);
+        break;
+      }
+      case 'comment':
+        break;
+    }
+    const moved = to !== null && to !== event.statusId;
+    if (moved || Object.keys(changes).length > 0) {
+      await repo.updateEvent(trx, eventId, changes, now, moved ? { from: event.statusId, to, agentId, actor: label, reason } : null);
+    }
+    if (input.Comment) await repo.insertComment(trx, eventId, label, input.Comment, now);
+  });
+  return repo.workItemJson(db, client.id, client.timeZone, eventId);
+}
+
+/** A supervisor moves any event of the client, whoever holds it, to another queue or agent. */
+export async function reassign(db: Db, clock: Clock, client: ClientContext, actor: Actor, eventId: number, input: MoveInput): Promise<string> {
+  const now = new Date(clock.now());
+  const label = actorLabel(actor);
+  await db.transaction().execute(async (trx) => {
+    const event = await repo.lockEvent(trx, client.id, eventId);
+    if (!event) throw new EventNotFound();
+    const to = reassignedStatus(eventId, event.statusId);
+    const target = await moveTarget(trx, client, event, input);
+    const changes: EventChanges = { ...released, ...target.changes, status_id: to, remind_at: null, error_reason: null };
+    await repo.updateEvent(trx, eventId, changes, now, { from: event.statusId, to, agentId: event.agentId, actor: label, reason: `reassigned ${target.reason}` });
+    if (input.Comment) await repo.insertComment(trx, eventId, label, input.Comment, now);
+  });
+  return repo.workItemJson(db, client.id, client.timeZone, eventId);
+}
+
+export async function queueView(db: Db, client: ClientContext, groupId: number, nowMs: number) {
+  const group = await lockGroup(db, client.id, groupId, 'share');
+  if (!group) throw new GroupNotFound(groupId);
+  const f = await repo.queueFigures(db, groupId);
+  return {
+    AcdGroupsID: groupId,
+    Waiting: f.waiting,
+    Offered: f.offered,
+    InHand: f.inHand,
+    OldestWaitingSeconds: f.oldestWaitingSince === null ? null : Math.max(0, Math.floor((nowMs - new Date(f.oldestWaitingSince).getTime()) / 1000)),
+    AgentsLoggedIn: f.agentsLoggedIn,
+  };
+}
