@@ -20,6 +20,7 @@ import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { contactRoutes } from './modules/contacts/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { workRoutes } from './modules/work/routes.ts';
+import { pushRoutes } from './modules/push/routes.ts';
 import { Distributor } from './distributor/distributor.ts';
 
 declare module 'fastify' {
@@ -27,6 +28,8 @@ declare module 'fastify' {
     store: Store;
     clock: Clock;
     distributor: Distributor;
+    /** Whether this instance runs the engine (and the other background sweeps). */
+    distributorRunning: boolean;
   }
 }
 
@@ -83,6 +86,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     onError: (error) => app.log.error({ err: error }, 'distribution pass failed'),
   });
   app.decorate('distributor', distributor);
+  app.decorate('distributorRunning', options.distribute === true);
   if (options.distribute) {
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
@@ -139,6 +143,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await client.register(contactRoutes);
     await client.register(agentRoutes);
     await client.register(workRoutes);
+    await client.register(pushRoutes);
   }, { prefix: `${API_PREFIX}/:ClientsID` });
 
   return app;

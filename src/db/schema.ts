@@ -229,6 +229,7 @@ export interface PushMessagesTable {
   topic: 'event' | 'agent';
   data: ColumnType<Record<string, unknown>, string, string>;
   created_at: Timestamp;
+  xid: ColumnType<string, never, never>;
 }
 
 export interface Database {

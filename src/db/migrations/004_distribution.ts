@@ -31,10 +31,14 @@ const UP: string[] = [
         agent_id integer,
         topic text NOT NULL CHECK (topic IN ('event', 'agent')),
         data jsonb NOT NULL,
-        created_at timestamptz NOT NULL
+        created_at timestamptz NOT NULL,
+        -- The writing transaction. Readers deliver in (xid, id) order and only below the oldest
+        -- transaction still running, so a message committed late can never be skipped by a
+        -- reader that already moved past a higher id (see src/modules/push/repository.ts).
+        xid xid8 NOT NULL DEFAULT pg_current_xact_id()
       )`,
-  `CREATE INDEX push_messages_client ON push_messages (client_id, id)`,
-  `CREATE INDEX push_messages_agent ON push_messages (agent_id, id) WHERE agent_id IS NOT NULL`,
+  `CREATE INDEX push_messages_client ON push_messages (client_id, xid, id)`,
+  `CREATE INDEX push_messages_agent ON push_messages (agent_id, xid, id) WHERE agent_id IS NOT NULL`,
   `CREATE INDEX push_messages_created ON push_messages (created_at)`,
   `-- Triggers rather than application code, so that no transition (set-based sweeps included)
       -- can forget to publish. NOTIFY is sent at commit, and only then: listeners never see a
