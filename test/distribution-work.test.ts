@@ -126,4 +126,22 @@ describeStores('distribution: agent work and supervision', (h) => {
     await h.store.db.updateTable('acd_events').set({ status_id: 99 }).where('id', '=', done).execute();
     assert.equal((await c.post(`/acd/events/event/${done}/reassign`, { AcdGroupsID: group })).statusCode, 409, 'a finished event stays finished');
   });
+
+  it('turns an event whose reserved agent is deleted into Error with the reason; a supervisor brings it back', async () => {
+    const c = await h.newClient({ TimeZone: 'UTC' });
+    const group = await standaloneGroup(c);
+    const stays = await readyAgent(h, c, group);
+    const leaves = await newAgent(h, c);
+    await addMember(c, group, leaves.userId);
+    const id = await newEvent(c, group, { UsersID: leaves.userId });
+    await pass(h);
+    assert.equal((await c.request('DELETE', `/users/user/${leaves.userId}`)).statusCode, 200);
+    const failed = (await c.get(`/acd/events/event/${id}`)).json().records[0];
+    assert.deepEqual([failed.AcdEventStatusID, failed.UsersID], [100, null]);
+    const res = await c.post(`/acd/events/event/${id}/reassign`, { AcdGroupsID: group });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual([res.json().records[0].AcdEventStatusID, res.json().records[0].ErrorReason], [4, null]);
+    await pass(h);
+    assert.equal((await eventOf(h, id)).agent, stays.userId);
+  });
 });

@@ -161,19 +161,25 @@ describeStores('users', (h) => {
     assert.equal(again.json().status, 404);
   });
 
-  it('refuses (409) to delete a user who has open events addressed to or offered to them', async () => {
+  it('deletes a user with open work: events reserved for them fail with a reason, events they held return to the queue', async () => {
     const c = await h.newClient();
     const g = await createGroup(c, { Name: 'Sales' });
-    const addressed = await createUser(c, { UID: 'addressed' });
-    const offered = await createUser(c, { UID: 'offered' });
-    await insertEvent(h, c.id, { status: 20, groupId: g.ID, userId: addressed.ID });
-    await insertEvent(h, c.id, { status: 10, groupId: g.ID, offeredUserId: offered.ID });
-    for (const u of [addressed, offered]) {
-      const res = await c.request('DELETE', `/users/user/${u.ID}`);
-      assert.equal(res.statusCode, 409, u.UID);
-      assert.match(res.json().error, new RegExp(`User ${u.ID} is still referenced by 1 open ACD event`));
-      assert.equal((await c.get(`/users/user/${u.ID}`)).statusCode, 200);
-    }
+    const leaver = await createUser(c, { UID: 'leaver' });
+    const reserved = await insertEvent(h, c.id, { status: 4, groupId: g.ID, userId: leaver.ID });
+    const offered = await insertEvent(h, c.id, { status: 10, groupId: g.ID, offeredUserId: leaver.ID });
+    const inHand = await insertEvent(h, c.id, { status: 30, groupId: g.ID, offeredUserId: leaver.ID });
+    const res = await c.request('DELETE', `/users/user/${leaver.ID}`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal((await c.get(`/users/user/${leaver.ID}`)).statusCode, 404);
+    const rows = await h.store.db.selectFrom('acd_events').select(['id', 'status_id', 'agent_id', 'user_id', 'error_reason'])
+      .where('id', 'in', [reserved, offered, inHand]).orderBy('id').execute();
+    assert.deepEqual(rows.map((r) => [r.id, r.status_id, r.agent_id, r.user_id, r.error_reason]), [
+      [reserved, 100, null, null, `Reserved agent ${leaver.ID} was deleted`],
+      [offered, 4, null, null, null],
+      [inHand, 4, null, null, null],
+    ]);
+    const history = (await c.get(`/acd/events/event/${inHand}/history`)).json().records;
+    assert.deepEqual([history.at(-1).FromAcdEventStatusID, history.at(-1).ToAcdEventStatusID, history.at(-1).Reason], [30, 4, 'agent was deleted']);
   });
 
   it('deletes a user whose events are finished, keeping the events without the reference', async () => {

@@ -83,18 +83,6 @@ export async function countQueuedOpenEvents(db: Db, groupId: number): Promise<nu
   return Number(row.n);
 }
 
-/** Open events of the group's queue that wait for, or sit with, this one agent. */
-export async function countOpenEventsOfMember(db: Db, groupId: number, userId: number): Promise<number> {
-  const row = await db
-    .selectFrom('acd_events')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('status_id', '<', FIRST_CLOSED_STATUS)
-    .where('queue_group_id', '=', groupId)
-    .where((eb) => eb.or([eb('user_id', '=', userId), eb('agent_id', '=', userId)]))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function countMembers(db: Db, groupId: number): Promise<number> {
   const row = await db
     .selectFrom('acd_group_members')

@@ -106,7 +106,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: StatusOnly, ...commonErrors },
     },
   }, async (request) => {
-    await groups.deleteMembership(db, request.client, request.params.AcdGroupsID, request.params.UsersID);
+    await groups.deleteMembership(db, app.clock, request.client, request.params.AcdGroupsID, request.params.UsersID);
     return { status: 200 };
   });
 };

@@ -6,13 +6,16 @@ import type { Database } from '../../db/schema.ts';
 import type { ClientContext } from '../../http/auth.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
-import { AlreadyExists, Conflict, GroupNotFound, InvalidField, MembershipNotFound, NotFound, UserNotFound } from '../../errors.ts';
+import { AlreadyExists, GroupNotFound, InvalidField, MembershipNotFound, NotFound, UserNotFound } from '../../errors.ts';
 import {
   checkCanHaveMembers, checkDeletable, checkPrimaryAgentGroup, checkPrimaryCandidate, checkTypeChange, normaliseSkills,
   type GroupType,
 } from '../../domain/acd-groups.ts';
 import { lockUser } from '../users/repository.ts';
 import * as repo from './repository.ts';
+import { lockState } from '../agents/repository.ts';
+import { releaseDepartingAgent } from '../work/repository.ts';
+import { API_ACTOR } from '../events/service.ts';
 import type { GroupInput } from './schemas.ts';
 
 type Db = Kysely<Database>;
@@ -118,15 +121,16 @@ export async function putMembership(
   return repo.membershipTexts(db, client.id, client.timeZone, groupId, userId);
 }
 
-/** Refused (409) while the agent holds, or is the reserved target of, an open event of this group. */
-export async function deleteMembership(db: Db, client: ClientContext, groupId: number, userId: number): Promise<void> {
+/**
+ * Ends a membership (and so the agent's login to the group). Events of the group reserved for
+ * the agent become Error, those they held there return to the queue: see releaseDepartingAgent.
+ */
+export async function deleteMembership(db: Db, clock: Clock, client: ClientContext, groupId: number, userId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
     if (!(await repo.lockGroup(trx, client.id, groupId, 'share'))) throw new GroupNotFound(groupId);
     if (!(await lockUser(trx, client.id, userId, 'share'))) throw new UserNotFound(userId);
-    const open = await repo.countOpenEventsOfMember(trx, groupId, userId);
-    if (open > 0) {
-      throw new Conflict(`User ${userId} holds or is the reserved agent of ${open} open ACD event(s) in group ${groupId}; finish or move them first`);
-    }
+    await lockState(trx, userId);
     if (!(await repo.deleteMembership(trx, groupId, userId))) throw new MembershipNotFound(userId, groupId);
+    await releaseDepartingAgent(trx, userId, new Date(clock.now()), API_ACTOR, `left ACD group ${groupId}`, groupId);
   });
 }

@@ -3,7 +3,6 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { clientRows } from '../../db/client-rows.ts';
 import { selectRecords } from '../../http/records.ts';
-import { FIRST_CLOSED_STATUS } from '../events/enumerations.ts';
 import { UserRecord } from './records.ts';
 import type { UserInput } from './schemas.ts';
 
@@ -29,17 +28,6 @@ export const deleteUser = userRows.remove;
 export async function lockUser(db: Db, clientId: number, userId: number, mode: 'update' | 'share'): Promise<{ id: number; uid: string } | undefined> {
   const query = db.selectFrom('users').select(['id', 'uid']).where('id', '=', userId).where('client_id', '=', clientId);
   return (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst();
-}
-
-/** Open events addressed to the user or offered to them right now. */
-export async function countOpenEventsOfUser(db: Db, userId: number): Promise<number> {
-  const row = await db
-    .selectFrom('acd_events')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('status_id', '<', FIRST_CLOSED_STATUS)
-    .where((eb) => eb.or([eb('user_id', '=', userId), eb('agent_id', '=', userId)]))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 export async function userTexts(db: Db, clientId: number, timeZone: string, userId: number): Promise<string[]> {

@@ -52,12 +52,12 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/users/user/:UsersID', {
     schema: {
-      tags, summary: 'Delete a user and their memberships [ours]; 409 while open events are addressed to or held by them',
+      tags, summary: 'Delete a user and their memberships [ours]; events reserved for them become Error (100), events they hold return to their queues',
       params: ClientScopedParams('UsersID'),
       response: { 200: StatusOnly, ...commonErrors },
     },
   }, async (request) => {
-    await users.deleteUser(db, request.client, request.params.UsersID);
+    await users.deleteUser(db, app.clock, request.client, request.params.UsersID);
     return { status: 200 };
   });
 };

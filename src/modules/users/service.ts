@@ -6,8 +6,10 @@ import type { ClientContext } from '../../http/auth.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AlreadyExists, UserNotFound } from '../../errors.ts';
-import { checkDeletable } from '../../domain/acd-groups.ts';
 import * as repo from './repository.ts';
+import { lockState } from '../agents/repository.ts';
+import { releaseDepartingAgent } from '../work/repository.ts';
+import { API_ACTOR } from '../events/service.ts';
 import type { UserInput } from './schemas.ts';
 
 type Db = Kysely<Database>;
@@ -49,13 +51,16 @@ export async function updateUser(db: Db, clock: Clock, client: ClientContext, us
 }
 
 /**
- * Refused (409) while open events are addressed to the user or offered to them: deleting the
- * agent would silently hand a personal callback to nobody. Memberships go with the user.
+ * Deletes the user with their memberships and agent state. Their open work is not lost: events
+ * reserved for them become Error (the reason says why; a supervisor can reassign them), events
+ * they held go back to their queues.
  */
-export async function deleteUser(db: Db, client: ClientContext, userId: number): Promise<void> {
+export async function deleteUser(db: Db, clock: Clock, client: ClientContext, userId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
     if (!(await repo.lockUser(trx, client.id, userId, 'update'))) throw new UserNotFound(userId);
-    checkDeletable(`User ${userId}`, await repo.countOpenEventsOfUser(trx, userId));
+    // The agent's state lock: no dispatcher can offer them anything from here to the delete.
+    await lockState(trx, userId);
+    await releaseDepartingAgent(trx, userId, new Date(clock.now()), API_ACTOR, 'was deleted');
     await repo.deleteUser(trx, client.id, userId);
   });
 }

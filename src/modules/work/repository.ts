@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { selectRecords } from '../../http/records.ts';
-import { Status } from '../../domain/event-flow.ts';
+import { HELD_STATUSES, Status } from '../../domain/event-flow.ts';
 import { WorkItemRecord } from './records.ts';
 
 type Db = Kysely<Database>;
@@ -109,6 +109,40 @@ export async function returnOffersOf(db: Db, userId: number, now: Date, reason: 
     )
     SELECT id FROM moved`.execute(db);
   return rows.length;
+}
+
+/**
+ * An agent leaves (user deleted, or membership of a group ended): nothing of theirs may stay
+ * stuck. Events reserved for them (UsersID) can no longer be served and become Error with the
+ * reason; events they merely held go back to their queue for someone else. Run under the agent's
+ * state lock, before the rows that reference them go.
+ */
+export async function releaseDepartingAgent(db: Db, userId: number, now: Date, actor: string, why: string, groupId?: number): Promise<void> {
+  const inGroup = groupId === undefined ? sql`` : sql`AND queue_group_id = ${groupId}`;
+  await sql`
+    WITH failed AS (
+      UPDATE acd_events SET status_id = ${Status.Error}, error_reason = ${`Reserved agent ${userId} ${why}`},
+        agent_id = NULL, lease_until = NULL, offered_at = NULL, remind_at = NULL, modified_at = ${now}, last_modified_at = ${now}
+      FROM (SELECT id, status_id AS before FROM acd_events WHERE user_id = ${userId} AND status_id < ${Status.ChatClosed} ${inGroup} FOR UPDATE) x
+      WHERE acd_events.id = x.id
+      RETURNING acd_events.id, x.before
+    ), hist AS (
+      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
+      SELECT id, before, ${Status.Error}, ${userId}::int, ${actor}::text, ${`reserved agent ${why}`}::text, ${now}::timestamptz FROM failed
+    )
+    SELECT 1`.execute(db);
+  await sql`
+    WITH requeued AS (
+      UPDATE acd_events SET status_id = ${Status.TransportToGroup},
+        agent_id = NULL, lease_until = NULL, offered_at = NULL, remind_at = NULL, modified_at = ${now}, last_modified_at = ${now}
+      FROM (SELECT id, status_id AS before FROM acd_events WHERE agent_id = ${userId} AND status_id IN (${sql.join([...HELD_STATUSES])}) ${inGroup} FOR UPDATE) x
+      WHERE acd_events.id = x.id
+      RETURNING acd_events.id, x.before
+    ), hist AS (
+      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
+      SELECT id, before, ${Status.TransportToGroup}, ${userId}::int, ${actor}::text, ${`agent ${why}`}::text, ${now}::timestamptz FROM requeued
+    )
+    SELECT 1`.execute(db);
 }
 
 export async function workItemJson(db: Db, clientId: number, timeZone: string, eventId: number): Promise<string> {
