@@ -7,7 +7,12 @@ import { createClient } from './modules/clients/service.ts';
 export interface DemoCredentials {
   clientId: number;
   token: string;
+  /** Demo agents logged in to the ACD and their groups, with a session token each. */
+  agents: { uid: string; password: string; token: string }[];
 }
+
+/** The demo agents' password: a demo store is for trying things out, never for production. */
+export const DEMO_AGENT_PASSWORD = 'demo-agent-password';
 
 /** Seeds the demo when the store holds no client yet; returns its credentials, else undefined. */
 export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | undefined> {
@@ -18,7 +23,7 @@ export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | 
   const call = async (method: 'POST' | 'PUT', path: string, payload: unknown) => {
     const res = await app.inject({ method, url: base + path, payload: payload as object, headers: { authorization: `Bearer ${Token}` } });
     if (res.statusCode !== 200) throw new Error(`demo seed: ${method} ${path} answered ${res.statusCode} ${res.body}`);
-    return res.json().records?.[0] as { ID: number } | undefined;
+    return res.json().records?.[0] as { ID: number; UID?: string } | undefined;
   };
 
   const service = await call('POST', '/acd/groups/create', { Name: 'Service', GroupType: 'Standalone', bAvoidDuplicateEvents: true, DistributionAlgorithmID: 1 });
@@ -68,5 +73,20 @@ export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | 
   for (const [name, phone, userData] of [['Müller GmbH', '4930111222', 'C-1001'], ['Schulz KG', '4940333444', 'C-1002'], ['Becker AG', '4989555666', 'C-1003']]) {
     await call('POST', '/dialler/contacts/import?overwriteDuplicates=true', { Name: name, DiallerCampaignsID: campaign!.ID, PhoneNumber1: phone, UserData: userData });
   }
-  return { clientId: ClientsID, token: Token };
+  // Two agents ready for work, so the events above are offered as soon as the server runs.
+  const ready = [];
+  for (const [user, groups] of [[anna, [service, agents]], [ben, [service, sales, agents]]] as const) {
+    await call('PUT', `/users/user/${user!.ID}/password`, { Password: DEMO_AGENT_PASSWORD });
+    const login = await app.inject({ method: 'POST', url: `${base}/agents/login`, payload: { UID: user!.UID, Password: DEMO_AGENT_PASSWORD } });
+    if (login.statusCode !== 200) throw new Error(`demo seed: agent login answered ${login.statusCode} ${login.body}`);
+    const session = login.json().records[0] as { Token: string };
+    const asAgent = async (path: string) => {
+      const res = await app.inject({ method: 'POST', url: base + path, headers: { authorization: `Bearer ${session.Token}` } });
+      if (res.statusCode !== 200) throw new Error(`demo seed: POST ${path} answered ${res.statusCode} ${res.body}`);
+    };
+    await asAgent('/agents/me/acd/login');
+    for (const group of groups) await asAgent(`/agents/me/groups/${group!.ID}/login`);
+    ready.push({ uid: user!.UID!, password: DEMO_AGENT_PASSWORD, token: session.Token });
+  }
+  return { clientId: ClientsID, token: Token, agents: ready };
 }

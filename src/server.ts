@@ -55,6 +55,10 @@ function printBanner(out: (line: string) => void, url: string, store: Store, adm
     out(`  Client token:  ${demo.token}   (shown once; \`npx switchboard clients token ${demo.clientId}\` makes a new one)`);
     out('  Try:');
     out(`    curl -s -H "Authorization: Bearer ${demo.token}" ${base}/acd/events`);
+    for (const agent of demo.agents) {
+      out(`  Agent ${agent.uid} (password ${agent.password}) is logged in; their inbox:`);
+      out(`    curl -s -H "Authorization: Bearer ${agent.token}" ${base}/agents/me/events`);
+    }
   }
   out('');
 }

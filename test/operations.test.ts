@@ -65,7 +65,7 @@ describe('CLI', () => {
     }
   });
 
-  it('serves with the demo, prints a working curl, and stops cleanly on SIGTERM', async () => {
+  it('serves with the demo, prints working curls, offers the demo events to the demo agents, and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-serve-'));
     const child = spawn(process.execPath, [CLI, 'serve', '--demo'], {
       env: { ...process.env, SWITCHBOARD_DATA_DIR: dir, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SWITCHBOARD_ADMIN_TOKEN: '' },
@@ -76,7 +76,7 @@ describe('CLI', () => {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk) => {
           out += chunk;
-          if (/curl .*acd\/events/.test(out)) resolve();
+          if (/curl .*agents\/me\/events\n[\s\S]*curl .*agents\/me\/events\n/.test(out)) resolve();
         });
         child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
       });
@@ -89,6 +89,19 @@ describe('CLI', () => {
       assert.ok(body.count >= 5);
       assert.equal(body.records.length, body.count);
       assert.match(curl[2], /\/rest\/v1\.0\/1\/acd\/events$/, 'the demo client is ClientsID 1');
+      // The two demo agents are logged in: the running engine offers them the demo events.
+      const inboxes = [...out.matchAll(/curl -s -H "Authorization: Bearer (\S+)" (\S+\/agents\/me\/events)/g)];
+      assert.equal(inboxes.length, 2, out);
+      for (const [, token, url] of inboxes) {
+        let offers: { AcdEventStatusID: number }[] = [];
+        for (let i = 0; i < 50 && offers.length === 0; i++) {
+          const inbox = await fetch(url!, { headers: { authorization: `Bearer ${token}` } });
+          assert.equal(inbox.status, 200);
+          offers = ((await inbox.json()) as { records: { AcdEventStatusID: number }[] }).records;
+          if (offers.length === 0) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(offers.some((o) => o.AcdEventStatusID === 10), `an offer reached ${url}`);
+      }
       const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       assert.equal(await exit, 0);
