@@ -49,6 +49,7 @@ describeStores('distribution: an event from create to done', (h) => {
     assert.deepEqual(await inbox(agent), []);
 
     const history = (await c.get(`/acd/events/event/${id}/history`)).json().records;
+    assert.deepEqual(history.map((e: any) => e.UsersID), [null, null, ...Array(6).fill(agent.userId)]);
     assert.deepEqual(history.map((e: any) => [e.FromAcdEventStatusID, e.ToAcdEventStatusID, e.Actor]), [
       [null, 1, 'api'], [1, 4, 'distributor'], [4, 10, 'distributor'], [10, 20, `agent:${agent.userId}`],
       [20, 30, `agent:${agent.userId}`], [30, 40, `agent:${agent.userId}`], [40, 20, 'distributor'], [20, 99, `agent:${agent.userId}`],

@@ -182,7 +182,7 @@ describeStores('ACD events', (h) => {
     assert.equal(hb.count, 1);
     assert.equal(hb.orderBy, 'ID');
     const entry = hb.records[0];
-    assert.deepEqual(Object.keys(entry), ['ID', 'AcdEventsID', 'FromAcdEventStatusID', 'ToAcdEventStatusID', 'Actor', 'Reason', 'dtCreated']);
+    assert.deepEqual(Object.keys(entry), ['ID', 'AcdEventsID', 'FromAcdEventStatusID', 'ToAcdEventStatusID', 'UsersID', 'Actor', 'Reason', 'dtCreated']);
     assert.deepEqual({ ...entry, ID: 0 }, {
       ID: 0, AcdEventsID: e.ID, FromAcdEventStatusID: null, ToAcdEventStatusID: 1, Actor: 'api', Reason: 'created', dtCreated: '2026-06-15T10:00:00.000',
     });

@@ -86,6 +86,7 @@ export const HistoryRecord = defineRecord(
     AcdEventsID: field.int('x.event_id'),
     FromAcdEventStatusID: nullableInt('x.from_status_id', 'null for the entry that created the event'),
     ToAcdEventStatusID: field.int('x.to_status_id'),
+    UsersID: nullableInt('x.agent_id', 'The agent the change concerned: offered to, accepted by, taken from…'),
     Actor: field.text('x.actor'),
     Reason: field.text('x.reason', { nullable: true }),
     dtCreated: field.timestamp('x.created_at'),
