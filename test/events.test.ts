@@ -184,7 +184,7 @@ describeStores('ACD events', (h) => {
     const entry = hb.records[0];
     assert.deepEqual(Object.keys(entry), ['ID', 'AcdEventsID', 'FromAcdEventStatusID', 'ToAcdEventStatusID', 'UsersID', 'Actor', 'Reason', 'dtCreated']);
     assert.deepEqual({ ...entry, ID: 0 }, {
-      ID: 0, AcdEventsID: e.ID, FromAcdEventStatusID: null, ToAcdEventStatusID: 1, Actor: 'api', Reason: 'created', dtCreated: '2026-06-15T10:00:00.000',
+      ID: 0, AcdEventsID: e.ID, FromAcdEventStatusID: null, ToAcdEventStatusID: 1, UsersID: null, Actor: 'api', Reason: 'created', dtCreated: '2026-06-15T10:00:00.000',
     });
     assertHistory(entry);
     const comments = await t.client.get(`/acd/events/event/${e.ID}/comments`);
