@@ -133,6 +133,22 @@ describeStores('distribution: rules', (h) => {
     assert.deepEqual(await eventOf(h, offered).then((e) => [e.status, e.agent]), [4, null]);
   });
 
+  it('returns on a group logout only the offers of that group', async () => {
+    const c = await h.newClient({ TimeZone: 'UTC' });
+    const left = await standaloneGroup(c);
+    const kept = await standaloneGroup(c);
+    const a = await readyAgent(h, c, left);
+    await addMember(c, kept, a.userId);
+    await logIn(a, kept);
+    await c.request('PUT', `${c.base}/agents/agent/${a.userId}/capacity`, { Capacity: { 5: 2 } });
+    const fromLeft = await newEvent(c, left);
+    const fromKept = await newEvent(c, kept);
+    await pass(h);
+    assert.equal((await a.request('POST', `/agents/me/groups/${left}/logout`)).statusCode, 200);
+    assert.deepEqual(await eventOf(h, fromLeft).then((e) => [e.status, e.agent]), [4, null]);
+    assert.deepEqual(await eventOf(h, fromKept).then((e) => [e.status, e.agent]), [10, a.userId]);
+  });
+
   it('offers an event with UsersID to that agent only, and it waits for them', async () => {
     const c = await h.newClient({ TimeZone: 'UTC' });
     const group = await standaloneGroup(c);

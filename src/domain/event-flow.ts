@@ -33,6 +33,11 @@ const TO: Record<AgentAction, number | null> = {
   comment: null,
 };
 
+/** The statuses the action is allowed from. */
+export function allowedFrom(action: AgentAction): readonly number[] {
+  return FROM[action];
+}
+
 /** The status the action leads to (null: the status stays), or 409 naming what it needs. */
 export function nextStatus(action: AgentAction, eventId: number, current: number): number | null {
   if (!FROM[action].includes(current)) {

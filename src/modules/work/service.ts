@@ -15,6 +15,7 @@ import { lockUser } from '../users/repository.ts';
 import { lockMembership } from '../agents/repository.ts';
 import type { MoveInput } from './schemas.ts';
 import * as repo from './repository.ts';
+import { isQuick, quickAction } from './quick-action.ts';
 import type { EventChanges, LockedEvent } from './repository.ts';
 
 type Db = Kysely<Database>;
@@ -65,6 +66,10 @@ export async function act(
   const nowMs = clock.now();
   const now = new Date(nowMs);
   const label = actorLabel(actor);
+  if (isQuick(action)) {
+    const json = await quickAction(db, client.id, client.timeZone, agentId, eventId, action, label, input.Comment ?? null, now);
+    if (json !== undefined) return json;
+  }
   await db.transaction().execute(async (trx) => {
     const event = await repo.lockEvent(trx, client.id, eventId, agentId);
     // Not theirs (or not at all): the same 404, so an agent cannot probe other agents' work.
