@@ -108,14 +108,16 @@ export class Distributor {
    * every group with waiting events and someone logged in. Tests drive the engine through this.
    */
   async runPass(): Promise<PassResult> {
-    const now = new Date(this.#clock.now());
-    const released = await releaseDueEvents(this.#db, now, this.#batch);
-    const expired = await expireOffers(this.#db, now, this.#batch);
-    const reminded = await returnDueReminders(this.#db, now, this.#batch);
+    // "Now" is read afresh for each step: history times and leases are those of the moment the
+    // step ran, not of the start of a pass that may have waited on locks.
+    const now = () => new Date(this.#clock.now());
+    const released = await releaseDueEvents(this.#db, now(), this.#batch);
+    const expired = await expireOffers(this.#db, now(), this.#batch);
+    const reminded = await returnDueReminders(this.#db, now(), this.#batch);
     let offered = 0;
     let busyGroups = 0;
     for (const groupId of await groupsToDispatch(this.#db)) {
-      const result = await dispatchGroup(this.#db, groupId, now, this.#batch);
+      const result = await dispatchGroup(this.#db, groupId, now(), this.#batch);
       if (result === 'busy') busyGroups++;
       else offered += result;
     }
@@ -127,7 +129,7 @@ export class Distributor {
 async function groupsToDispatch(db: Kysely<Database>): Promise<number[]> {
   const { rows } = await sql<{ group_id: number }>`
     SELECT g.id AS group_id FROM acd_groups g
-    WHERE EXISTS (SELECT 1 FROM acd_events e WHERE e.queue_group_id = g.id AND e.status_id = ${Status.TransportToGroup})
+    WHERE EXISTS (SELECT 1 FROM acd_events e WHERE e.queue_group_id = g.id AND e.status_id = ${sql.lit(Status.TransportToGroup)})
       AND EXISTS (SELECT 1 FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
                   WHERE l.group_id = g.id)
     ORDER BY g.id`.execute(db);

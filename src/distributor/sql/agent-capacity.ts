@@ -22,7 +22,7 @@ export async function lockAgentCapacity(db: Kysely<Database>, userIds: number[])
     ORDER BY user_id FOR UPDATE`.execute(db);
   const { rows: held } = await sql<{ agent_id: number; type_id: number; n: number }>`
     SELECT agent_id, type_id, count(*)::int AS n FROM acd_events
-    WHERE agent_id = ANY(${userIds}::int[]) AND status_id = ANY(${[...CAPACITY_STATUSES]}::int[])
+    WHERE agent_id = ANY(${userIds}::int[]) AND status_id IN (${sql.join(CAPACITY_STATUSES.map((s) => sql.lit(s)))})
     GROUP BY agent_id, type_id`.execute(db);
   return states.map((s) => {
     const free: Record<string, number> = { ...DEFAULT_CAPACITY, ...s.capacity };

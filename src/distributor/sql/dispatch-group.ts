@@ -108,7 +108,7 @@ async function readQueuePage(trx: Kysely<Database>, groupId: number, agents: Ava
     SELECT id, type_id, user_id, priority, created_at,
       skills_id1, skills_value1, skills_id2, skills_value2, skills_id3, skills_value3
     FROM acd_events
-    WHERE queue_group_id = ${groupId} AND status_id = ${Status.TransportToGroup}
+    WHERE queue_group_id = ${groupId} AND status_id = ${sql.lit(Status.TransportToGroup)}
       AND type_id = ANY(${types}::int[]) AND (user_id IS NULL OR user_id = ANY(${ids}::int[])) ${keyset}
     ORDER BY priority DESC, created_at, id
     LIMIT ${pageSize}`.execute(trx);
@@ -118,10 +118,10 @@ async function readQueuePage(trx: Kysely<Database>, groupId: number, agents: Ava
 async function writeOffers(trx: Kysely<Database>, groupId: number, offers: { eventId: number; userId: number }[], now: Date, lease: Date): Promise<number> {
   const { rows } = await sql<{ id: number }>`
     WITH offered AS (
-      UPDATE acd_events e SET status_id = ${Status.TransportAgent}, agent_id = o.user_id, lease_until = ${lease},
+      UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportAgent)}, agent_id = o.user_id, lease_until = ${lease},
         offered_at = ${now}, modified_at = ${now}, last_modified_at = ${now}
       FROM unnest(${offers.map((o) => o.eventId)}::int[], ${offers.map((o) => o.userId)}::int[]) AS o(event_id, user_id)
-      WHERE e.id = o.event_id AND e.status_id = ${Status.TransportToGroup} AND e.queue_group_id = ${groupId}
+      WHERE e.id = o.event_id AND e.status_id = ${sql.lit(Status.TransportToGroup)} AND e.queue_group_id = ${groupId}
       RETURNING e.id, e.agent_id
     ), hist AS (${historyFrom('offered', Status.TransportToGroup, Status.TransportAgent, 'offered', now)}
     ), idle AS (

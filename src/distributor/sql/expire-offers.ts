@@ -10,12 +10,12 @@ export async function expireOffers(db: Kysely<Database>, now: Date, limit: numbe
   const { rows } = await sql<{ queue_group_id: number | null }>`
     WITH due AS (
       SELECT id, agent_id FROM acd_events
-      WHERE status_id = ${Status.TransportAgent} AND lease_until <= ${now}
+      WHERE status_id = ${sql.lit(Status.TransportAgent)} AND lease_until <= ${now}
       ORDER BY lease_until
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), moved AS (
-      UPDATE acd_events e SET status_id = ${Status.TransportToGroup}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
+      UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportToGroup)}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
         modified_at = ${now}, last_modified_at = ${now}
       FROM due WHERE e.id = due.id
       RETURNING e.id, e.queue_group_id, due.agent_id

@@ -10,9 +10,9 @@ import { Status } from '../../domain/event-flow.ts';
 export async function nextDueAt(db: Kysely<Database>, now: Date): Promise<number | null> {
   const { rows } = await sql<{ at: Date | string | null }>`
     SELECT least(
-      (SELECT min(appointment_at) FROM acd_events WHERE status_id = ${Status.Distribute} AND appointment_at > ${now}),
-      (SELECT min(lease_until) FROM acd_events WHERE status_id = ${Status.TransportAgent} AND lease_until > ${now}),
-      (SELECT min(remind_at) FROM acd_events WHERE status_id = ${Status.Remind} AND remind_at > ${now})
+      (SELECT min(appointment_at) FROM acd_events WHERE status_id = ${sql.lit(Status.Distribute)} AND appointment_at > ${now}),
+      (SELECT min(lease_until) FROM acd_events WHERE status_id = ${sql.lit(Status.TransportAgent)} AND lease_until > ${now}),
+      (SELECT min(remind_at) FROM acd_events WHERE status_id = ${sql.lit(Status.Remind)} AND remind_at > ${now})
     ) AS at`.execute(db);
   const at = rows[0]?.at;
   return at == null ? null : new Date(at).getTime();

@@ -9,17 +9,17 @@ export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: n
   const { rows } = await sql<{ queue_group_id: number | null }>`
     WITH due AS (
       SELECT id FROM acd_events
-      WHERE status_id = ${Status.Distribute} AND (appointment_at IS NULL OR appointment_at <= ${now})
+      WHERE status_id = ${sql.lit(Status.Distribute)} AND (appointment_at IS NULL OR appointment_at <= ${now})
       ORDER BY appointment_at NULLS FIRST, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), moved AS (
-      UPDATE acd_events e SET status_id = ${Status.TransportToGroup}, modified_at = ${now}, last_modified_at = ${now}
+      UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportToGroup)}, modified_at = ${now}, last_modified_at = ${now}
       FROM due WHERE e.id = due.id
       RETURNING e.id, e.queue_group_id, e.agent_id, e.appointment_at
     ), hist AS (
       INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, ${Status.Distribute}, ${Status.TransportToGroup}, NULL, 'distributor',
+      SELECT id, ${sql.lit(Status.Distribute)}, ${sql.lit(Status.TransportToGroup)}, NULL, 'distributor',
         CASE WHEN appointment_at IS NULL THEN 'queued' ELSE 'appointment reached' END, ${now}::timestamptz
       FROM moved
     )

@@ -28,24 +28,24 @@ function planOf(action: QuickAction, now: Date): Plan {
     case 'accept':
       return {
         to: Status.New,
-        set: sql`status_id = ${Status.New}, lease_until = NULL, received_at = ${now}`,
+        set: sql`status_id = ${sql.lit(Status.New)}, lease_until = NULL, received_at = ${now}`,
         guard: sql`AND (lease_until IS NULL OR lease_until > ${now})`,
         reason: null,
       };
     case 'reject':
       return {
         to: Status.TransportToGroup,
-        set: sql`status_id = ${Status.TransportToGroup}, agent_id = NULL, lease_until = NULL, offered_at = NULL`,
+        set: sql`status_id = ${sql.lit(Status.TransportToGroup)}, agent_id = NULL, lease_until = NULL, offered_at = NULL`,
         guard: sql``,
         reason: 'rejected',
       };
     case 'seen':
-      return { to: Status.Seen, set: sql`status_id = ${Status.Seen}`, guard: sql``, reason: null };
+      return { to: Status.Seen, set: sql`status_id = ${sql.lit(Status.Seen)}`, guard: sql``, reason: null };
     case 'done':
       return {
         to: Status.Done,
         // jtel's LastAgentTime of an event: the seconds the agent worked on it.
-        set: sql`status_id = ${Status.Done}, remind_at = NULL,
+        set: sql`status_id = ${sql.lit(Status.Done)}, remind_at = NULL,
           last_agent_time = greatest(0, round(extract(epoch FROM (${now}::timestamptz - coalesce(cur.received_at, ${now}::timestamptz)))))::int`,
         guard: sql``,
         reason: null,
@@ -71,7 +71,7 @@ export async function quickAction(
     WITH cur AS (
       SELECT id, status_id, received_at FROM acd_events
       WHERE id = ${eventId} AND client_id = ${clientId} AND agent_id = ${agentId}
-        AND status_id IN (${sql.join([...from])}) ${plan.guard}
+        AND status_id IN (${sql.join(from.map((s) => sql.lit(s)))}) ${plan.guard}
       FOR UPDATE
     ), upd AS (
       UPDATE acd_events e SET ${plan.set}, modified_at = ${now}, last_modified_at = ${now}

@@ -99,13 +99,13 @@ export async function returnOffersOf(db: Db, userId: number, now: Date, reason: 
   const inGroup = groupId === undefined ? sql`` : sql`AND queue_group_id = ${groupId}`;
   const { rows } = await sql<{ id: number }>`
     WITH moved AS (
-      UPDATE acd_events SET status_id = ${Status.TransportToGroup}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
+      UPDATE acd_events SET status_id = ${sql.lit(Status.TransportToGroup)}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
         modified_at = ${now}, last_modified_at = ${now}
-      WHERE agent_id = ${userId} AND status_id = ${Status.TransportAgent} ${inGroup}
+      WHERE agent_id = ${userId} AND status_id = ${sql.lit(Status.TransportAgent)} ${inGroup}
       RETURNING id
     ), hist AS (
       INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, ${Status.TransportAgent}, ${Status.TransportToGroup}, ${userId}::int, ${actor}::text, ${reason}::text, ${now}::timestamptz FROM moved
+      SELECT id, ${sql.lit(Status.TransportAgent)}, ${sql.lit(Status.TransportToGroup)}, ${userId}::int, ${actor}::text, ${reason}::text, ${now}::timestamptz FROM moved
     )
     SELECT id FROM moved`.execute(db);
   return rows.length;
@@ -121,26 +121,26 @@ export async function releaseDepartingAgent(db: Db, userId: number, now: Date, a
   const inGroup = groupId === undefined ? sql`` : sql`AND queue_group_id = ${groupId}`;
   await sql`
     WITH failed AS (
-      UPDATE acd_events SET status_id = ${Status.Error}, error_reason = ${`Reserved agent ${userId} ${why}`},
+      UPDATE acd_events SET status_id = ${sql.lit(Status.Error)}, error_reason = ${`Reserved agent ${userId} ${why}`},
         agent_id = NULL, lease_until = NULL, offered_at = NULL, remind_at = NULL, modified_at = ${now}, last_modified_at = ${now}
-      FROM (SELECT id, status_id AS before FROM acd_events WHERE user_id = ${userId} AND status_id < ${Status.ChatClosed} ${inGroup} FOR UPDATE) x
+      FROM (SELECT id, status_id AS before FROM acd_events WHERE user_id = ${userId} AND status_id < ${sql.lit(Status.ChatClosed)} ${inGroup} FOR UPDATE) x
       WHERE acd_events.id = x.id
       RETURNING acd_events.id, x.before
     ), hist AS (
       INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, before, ${Status.Error}, ${userId}::int, ${actor}::text, ${`reserved agent ${why}`}::text, ${now}::timestamptz FROM failed
+      SELECT id, before, ${sql.lit(Status.Error)}, ${userId}::int, ${actor}::text, ${`reserved agent ${why}`}::text, ${now}::timestamptz FROM failed
     )
     SELECT 1`.execute(db);
   await sql`
     WITH requeued AS (
-      UPDATE acd_events SET status_id = ${Status.TransportToGroup},
+      UPDATE acd_events SET status_id = ${sql.lit(Status.TransportToGroup)},
         agent_id = NULL, lease_until = NULL, offered_at = NULL, remind_at = NULL, modified_at = ${now}, last_modified_at = ${now}
-      FROM (SELECT id, status_id AS before FROM acd_events WHERE agent_id = ${userId} AND status_id IN (${sql.join([...HELD_STATUSES])}) ${inGroup} FOR UPDATE) x
+      FROM (SELECT id, status_id AS before FROM acd_events WHERE agent_id = ${userId} AND status_id IN (${sql.join(HELD_STATUSES.map((s) => sql.lit(s)))}) ${inGroup} FOR UPDATE) x
       WHERE acd_events.id = x.id
       RETURNING acd_events.id, x.before
     ), hist AS (
       INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, before, ${Status.TransportToGroup}, ${userId}::int, ${actor}::text, ${`agent ${why}`}::text, ${now}::timestamptz FROM requeued
+      SELECT id, before, ${sql.lit(Status.TransportToGroup)}, ${userId}::int, ${actor}::text, ${`agent ${why}`}::text, ${now}::timestamptz FROM requeued
     )
     SELECT 1`.execute(db);
 }
@@ -162,10 +162,10 @@ export interface QueueFigures {
 export async function queueFigures(db: Db, groupId: number): Promise<QueueFigures> {
   const { rows: [row] } = await sql<{ waiting: number; offered: number; in_hand: number; oldest: Date | string | null; agents: number }>`
     SELECT
-      count(*) FILTER (WHERE status_id = ${Status.TransportToGroup})::int AS waiting,
-      count(*) FILTER (WHERE status_id = ${Status.TransportAgent})::int AS offered,
-      count(*) FILTER (WHERE status_id IN (${Status.New}, ${Status.Seen}, ${Status.Remind}))::int AS in_hand,
-      min(created_at) FILTER (WHERE status_id = ${Status.TransportToGroup}) AS oldest,
+      count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)})::int AS waiting,
+      count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)})::int AS offered,
+      count(*) FILTER (WHERE status_id IN (${sql.lit(Status.New)}, ${sql.lit(Status.Seen)}, ${sql.lit(Status.Remind)}))::int AS in_hand,
+      min(created_at) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}) AS oldest,
       (SELECT count(*)::int FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
         WHERE l.group_id = ${groupId}) AS agents
     FROM acd_events WHERE queue_group_id = ${groupId} AND status_id < 98`.execute(db);

@@ -48,7 +48,7 @@ export const workRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const me = agentOf(request);
     return sendClientList(reply, db, WorkItemRecord, request.query, request.client,
-      sql`e.agent_id = ${me} AND e.status_id IN (${sql.join([...HELD_STATUSES])})`);
+      sql`e.agent_id = ${me} AND e.status_id IN (${sql.join(HELD_STATUSES.map((s) => sql.lit(s)))})`);
   });
 
   const action = (path: string, name: AgentAction, summary: string, body: typeof OptionalCommentBody | typeof CommentBody | typeof RemindBody | typeof MoveBody) =>
