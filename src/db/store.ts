@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PGliteSessionDialect } from './pglite-dialect.ts';
 import { preparingClient } from './prepared.ts';
 import { migrateToLatest } from './migrate.ts';
+import { registerCopyOut } from './copy-out.ts';
 import type { Database } from './schema.ts';
 
 export type StoreKind = 'pglite' | 'postgres';
@@ -65,6 +66,7 @@ function openPostgres(url: string, poolSize = 10, prepared = true): Store {
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  registerCopyOut(db, pool);
   const listeners = new ChangeListeners();
   const listener = new PostgresListener(url, listeners);
   return {

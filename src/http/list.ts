@@ -7,6 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Type, type TSchema } from 'typebox';
 import { isSingleSession } from '../db/pglite-dialect.ts';
+import { copyBatch } from '../db/copy-out.ts';
 import { InvalidField } from '../errors.ts';
 import type { FieldDef, FieldKind, RecordDef } from './records.ts';
 import { selectRecords } from './records.ts';
@@ -167,13 +168,19 @@ interface KeyedRow {
   i: string;
 }
 
+/** One keyset batch: its records' JSON joined by commas (the pieces concatenated), and how many. */
+interface Batch {
+  rows: number;
+  parts: (string | Buffer)[];
+}
+
 /**
  * The plan's rows, batch by batch: each batch is one short query continuing after the last
  * row's (order key, id), so nothing is held between batches and the next one is only asked for
  * when the consumer pulls. The price: ordered by a column no index covers, every batch sorts
  * the whole remaining selection again (a long full list costs batches × one sort).
  */
-async function* keysetBatches(db: Kysely<any>, record: RecordDef, plan: ListPlan, timeZone: string): AsyncGenerator<string[]> {
+async function* keysetBatches(db: Kysely<any>, record: RecordDef, plan: ListPlan, timeZone: string): AsyncGenerator<Batch> {
   const batch = isSingleSession(db) ? listBatchSize.singleSession : listBatchSize.pooled;
   const keyColumns = sql`${sql.raw(plan.orderField.sql)}::text AS k, ${sql.raw(record.idColumn)}::text AS i`;
   let remaining = plan.limitPageSize === -1 ? Infinity : plan.limitPageSize;
@@ -182,14 +189,36 @@ async function* keysetBatches(db: Kysely<any>, record: RecordDef, plan: ListPlan
     const size = Math.min(batch, remaining);
     const { after, order } = keyset(plan, record.idColumn, key);
     const offset = key ? sql`` : sql` OFFSET ${plan.limitStart}`;
-    const query = selectRecords(record, timeZone, sql`${plan.where} AND ${after}`, sql`${order} LIMIT ${size}${offset}`, keyColumns);
-    const { rows } = await (query as RawBuilder<KeyedRow>).execute(db);
-    if (rows.length > 0) yield rows.map((r) => r.j);
-    if (rows.length < size) return;
-    remaining -= rows.length;
-    const last = rows[rows.length - 1];
-    key = { value: last.k, id: last.i };
+    const query = selectRecords(record, timeZone, sql`${plan.where} AND ${after}`, sql`${order} LIMIT ${size}${offset}`, keyColumns) as RawBuilder<KeyedRow>;
+    const copied = await copyBatch(db, query.compile(db));
+    let rows: number;
+    if (copied) {
+      rows = copied.rows;
+      if (rows > 0) yield { rows, parts: copied.body };
+      if (rows === size) key = { value: copied.last[0] ?? null, id: copied.last[1]! };
+    } else {
+      const result = await query.execute(db);
+      rows = result.rows.length;
+      if (rows > 0) yield { rows, parts: slices(result.rows.map((r) => r.j)) };
+      const last = result.rows[rows - 1];
+      if (last) key = { value: last.k, id: last.i };
+    }
+    if (rows < size) return;
+    remaining -= rows;
   }
+}
+
+/** Records per string written to the socket. */
+const WRITE_SLICE = 100;
+
+/**
+ * Written in slices: one string per database batch would be megabytes, and strings that large
+ * linger until a full garbage collection, swelling the process under a long list.
+ */
+function slices(texts: string[]): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < texts.length; at += WRITE_SLICE) out.push((at > 0 ? ',' : '') + texts.slice(at, at + WRITE_SLICE).join(','));
+  return out;
 }
 
 function envelopeHead(plan: { filter: string; limitStart: number; limitPageSize: number }): string {
@@ -219,9 +248,6 @@ export function sendClientList(
   return sendList(reply, db, record, plan, client.timeZone);
 }
 
-/** Records per write to the socket. */
-const WRITE_SLICE = 100;
-
 /**
  * Sends the list envelope, streaming `records` batch by batch. The first batch is read before
  * the status line goes out, so a failing query still answers with a proper error.
@@ -229,16 +255,13 @@ const WRITE_SLICE = 100;
 export async function sendList(reply: FastifyReply, db: Kysely<any>, record: RecordDef, plan: ListPlan, timeZone: string): Promise<FastifyReply> {
   const batches = keysetBatches(db, record, plan, timeZone);
   const first = await batches.next();
-  async function* body(): AsyncGenerator<string> {
+  async function* body(): AsyncGenerator<string | Buffer> {
     yield envelopeHead(plan);
     let count = 0;
     for (let batch = first; !batch.done; batch = await batches.next()) {
-      // Written in slices: one string per database batch would be megabytes, and strings that
-      // large linger until a full garbage collection, swelling the process under a long list.
-      for (let at = 0; at < batch.value.length; at += WRITE_SLICE) {
-        yield (count > 0 ? ',' : '') + batch.value.slice(at, at + WRITE_SLICE).join(',');
-        count += Math.min(WRITE_SLICE, batch.value.length - at);
-      }
+      if (count > 0) yield ',';
+      yield* batch.value.parts;
+      count += batch.value.rows;
     }
     yield envelopeTail(count, plan);
   }

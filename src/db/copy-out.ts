@@ -1,0 +1,198 @@
+// Lists on PostgreSQL read each batch with COPY … TO STDOUT (FORMAT binary) instead of a query:
+// the records arrive as raw bytes and go to the socket as bytes, so a million-row list never
+// becomes a million JavaScript strings (whose garbage, not any retained data, was what swelled
+// the process). COPY takes no bind parameters, so the batch's parameters are written into the
+// statement as literals, quoted by pg's own escaping; anything that is not a plain string,
+// number, boolean or null makes the caller use the ordinary query instead.
+import type { CompiledQuery, Kysely } from 'kysely';
+import pg from 'pg';
+
+const copyCapable = new WeakMap<Kysely<any>, pg.Pool>();
+
+export function registerCopyOut(db: Kysely<any>, pool: pg.Pool): void {
+  copyCapable.set(db, pool);
+}
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const OUT_CHUNK = 64 * 1024;
+
+function literal(value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'string') return pg.Client.prototype.escapeLiteral(value);
+  return undefined;
+}
+
+/** The compiled query with its $n placeholders replaced by literals, or undefined if it cannot be. */
+export function inlineParameters(query: CompiledQuery): string | undefined {
+  const literals = query.parameters.map(literal);
+  if (literals.some((l) => l === undefined)) return undefined;
+  return query.sql.replace(/\$(\d+)/g, (_, n: string) => `(${literals[Number(n) - 1]})`);
+}
+
+export interface CopiedBatch {
+  /** The first column of every row, joined by commas, in chunks of about 64 KiB. */
+  body: Buffer[];
+  rows: number;
+  /** The other columns of the last row, as text (null for NULL). */
+  last: (string | null)[];
+}
+
+/**
+ * Parses PostgreSQL's binary COPY format as it streams in: a header, then per row a field count
+ * and (length, bytes) per field, then a -1 trailer. Rows may straddle chunks; the unparsed rest
+ * is carried over. Values of the first field are copied straight into the output chunks.
+ */
+class BinaryRows {
+  #carry: Buffer = Buffer.alloc(0);
+  #headerDone = false;
+  #out: Buffer = Buffer.allocUnsafe(OUT_CHUNK);
+  #outAt = 0;
+  readonly body: Buffer[] = [];
+  rows = 0;
+  last: (string | null)[] = [];
+
+  push(chunk: Buffer): void {
+    const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
+    let lastRanges: [number, number][] | undefined;
+    let at = 0;
+    if (!this.#headerDone) {
+      if (buf.length < 19) {
+        this.#carry = Buffer.from(buf);
+        return;
+      }
+      if (!buf.subarray(0, 11).equals(SIGNATURE)) throw new Error('COPY: not the binary format');
+      at = 19 + buf.readInt32BE(15);
+      this.#headerDone = true;
+    }
+    for (;;) {
+      const rowStart = at;
+      if (buf.length - at < 2) break;
+      const fields = buf.readInt16BE(at);
+      if (fields === -1) {
+        at += 2;
+        break;
+      }
+      at += 2;
+      const ranges: [number, number][] = [];
+      let complete = true;
+      for (let f = 0; f < fields; f++) {
+        if (buf.length - at < 4) { complete = false; break; }
+        const length = buf.readInt32BE(at);
+        at += 4;
+        if (length === -1) { ranges.push([-1, -1]); continue; }
+        if (buf.length - at < length) { complete = false; break; }
+        ranges.push([at, at + length]);
+        at += length;
+      }
+      if (!complete) {
+        at = rowStart;
+        break;
+      }
+      this.#emit(buf, ranges[0]!);
+      lastRanges = ranges;
+      this.rows++;
+    }
+    // Only the last row's keys matter (the next batch continues after them): decoded once per chunk.
+    if (lastRanges) this.last = lastRanges.slice(1).map(([s, e]) => (s === -1 ? null : buf.toString('utf8', s, e)));
+    // Copied, not sliced: a slice would keep the whole chunk alive.
+    this.#carry = at < buf.length ? Buffer.from(buf.subarray(at)) : Buffer.alloc(0);
+  }
+
+  #emit(buf: Buffer, [start, end]: [number, number]): void {
+    if (this.rows > 0) this.#write(buf, -1, -1);
+    this.#write(buf, start, end);
+  }
+
+  /** Appends bytes [start, end) of `buf` (or a comma, for start -1) to the output chunks. */
+  #write(buf: Buffer, start: number, end: number): void {
+    if (start === -1) {
+      if (this.#outAt === this.#out.length) this.#flush();
+      this.#out[this.#outAt++] = 0x2c;
+      return;
+    }
+    while (start < end) {
+      if (this.#outAt === this.#out.length) this.#flush();
+      const n = Math.min(end - start, this.#out.length - this.#outAt);
+      buf.copy(this.#out, this.#outAt, start, start + n);
+      this.#outAt += n;
+      start += n;
+    }
+  }
+
+  #flush(): void {
+    if (this.#outAt === 0) return;
+    this.body.push(this.#out.subarray(0, this.#outAt));
+    this.#out = Buffer.allocUnsafe(OUT_CHUNK);
+    this.#outAt = 0;
+  }
+
+  finish(): CopiedBatch {
+    this.#flush();
+    return { body: this.body, rows: this.rows, last: this.last };
+  }
+}
+
+/** A pg "submittable": pg hands it the COPY's messages directly. */
+class CopyOutQuery {
+  readonly text: string;
+  readonly #rows = new BinaryRows();
+  readonly done: Promise<CopiedBatch>;
+  #resolve!: (batch: CopiedBatch) => void;
+  #reject!: (error: Error) => void;
+  #error: Error | null = null;
+  constructor(text: string) {
+    this.text = text;
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+  handleCopyData(message: { chunk: Buffer }): void {
+    if (this.#error) return;
+    try {
+      this.#rows.push(message.chunk);
+    } catch (error) {
+      this.#error = error as Error;
+    }
+  }
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handleError(error: Error): void {
+    this.#error = error;
+  }
+  handleReadyForQuery(): void {
+    if (this.#error) this.#reject(this.#error);
+    else this.#resolve(this.#rows.finish());
+  }
+}
+
+/**
+ * Runs `query` (whose first column is the record JSON) as a binary COPY on a pooled connection.
+ * Undefined when this store cannot (PGlite) or the parameters cannot be written as literals.
+ */
+export async function copyBatch(db: Kysely<any>, query: CompiledQuery): Promise<CopiedBatch | undefined> {
+  const pool = copyCapable.get(db);
+  if (!pool) return undefined;
+  const inlined = inlineParameters(query);
+  if (inlined === undefined) return undefined;
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    const copy = new CopyOutQuery(`COPY (${inlined}) TO STDOUT (FORMAT binary)`);
+    client.query(copy as unknown as pg.QueryConfig);
+    return await copy.done;
+  } catch (error) {
+    failed = error as Error;
+    throw error;
+  } finally {
+    // A connection whose COPY failed is closed rather than handed out again.
+    client.release(failed);
+  }
+}
