@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openStore } from '../src/db/store.ts';
+import { CopyOutQuery } from '../src/db/copy-out.ts';
 import { residentBytes, round, setUpTenant, withFreshDatabase, type BenchTenant } from './support.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -57,57 +58,24 @@ async function fillEvents(url: string, rows: number): Promise<BenchTenant> {
   }
 }
 
-/**
- * `COPY … TO STDOUT` through plain pg: a minimal submittable that counts the copy data as it
- * arrives and keeps none of it. (pg only hands copy-out data to a query object that asks.)
- */
-class CopyOut {
-  readonly text: string;
-  readonly done: Promise<{ bytes: number; lines: number }>;
-  #bytes = 0;
-  #lines = 0;
-  #resolve!: (value: { bytes: number; lines: number }) => void;
-  #reject!: (error: Error) => void;
-  #failed = false;
-
-  constructor(text: string) {
-    this.text = text;
-    this.done = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-  submit(connection: { query(text: string): void }): void {
-    connection.query(this.text);
-  }
-  handleCopyData(message: { chunk: Buffer }): void {
-    this.#bytes += message.chunk.length;
-    // COPY text format ends every row with a newline and escapes those inside values.
-    for (let at = message.chunk.indexOf(10); at !== -1; at = message.chunk.indexOf(10, at + 1)) this.#lines++;
-  }
-  handleCommandComplete(): void {}
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handleError(error: Error): void {
-    this.#failed = true;
-    this.#reject(error);
-  }
-  handleReadyForQuery(): void {
-    if (!this.#failed) this.#resolve({ bytes: this.#bytes, lines: this.#lines });
-  }
-}
-
 async function copyRows(url: string, clientId: number): Promise<Transfer> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const copy = new CopyOut(
+    let bytes = 0;
+    let lines = 0;
+    const copy = new CopyOutQuery(
       `COPY (SELECT row_to_json(e) FROM acd_events e WHERE e.client_id = ${Number(clientId)} ORDER BY e.created_at, e.id) TO STDOUT`,
+      (chunk) => {
+        bytes += chunk.length;
+        // COPY text format ends every row with a newline and escapes those inside values.
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+      },
+      () => undefined,
     );
     const started = performance.now();
-    client.query(copy);
-    const { bytes, lines } = await copy.done;
+    client.query(copy as unknown as pg.QueryConfig);
+    await copy.done;
     const seconds = (performance.now() - started) / 1000;
     if (lines !== ROWS) throw new Error(`COPY gave ${lines} rows, expected ${ROWS}`);
     return { seconds, bytes };

@@ -134,16 +134,22 @@ class BinaryRows {
   }
 }
 
-/** A pg "submittable": pg hands it the COPY's messages directly. */
-class CopyOutQuery {
+/**
+ * `COPY … TO STDOUT` as a pg "submittable": pg hands copy-out data only to a query object that
+ * asks for it. Each chunk goes to `onChunk` as it arrives; `finish` makes the result.
+ */
+export class CopyOutQuery<T> {
   readonly text: string;
-  readonly #rows = new BinaryRows();
-  readonly done: Promise<CopiedBatch>;
-  #resolve!: (batch: CopiedBatch) => void;
+  readonly done: Promise<T>;
+  readonly #onChunk: (chunk: Buffer) => void;
+  readonly #finish: () => T;
+  #resolve!: (value: T) => void;
   #reject!: (error: Error) => void;
   #error: Error | null = null;
-  constructor(text: string) {
+  constructor(text: string, onChunk: (chunk: Buffer) => void, finish: () => T) {
     this.text = text;
+    this.#onChunk = onChunk;
+    this.#finish = finish;
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -155,7 +161,7 @@ class CopyOutQuery {
   handleCopyData(message: { chunk: Buffer }): void {
     if (this.#error) return;
     try {
-      this.#rows.push(message.chunk);
+      this.#onChunk(message.chunk);
     } catch (error) {
       this.#error = error as Error;
     }
@@ -169,7 +175,7 @@ class CopyOutQuery {
   }
   handleReadyForQuery(): void {
     if (this.#error) this.#reject(this.#error);
-    else this.#resolve(this.#rows.finish());
+    else this.#resolve(this.#finish());
   }
 }
 
@@ -185,7 +191,8 @@ export async function copyBatch(db: Kysely<any>, query: CompiledQuery): Promise<
   const client = await pool.connect();
   let failed: Error | undefined;
   try {
-    const copy = new CopyOutQuery(`COPY (${inlined}) TO STDOUT (FORMAT binary)`);
+    const rows = new BinaryRows();
+    const copy = new CopyOutQuery(`COPY (${inlined}) TO STDOUT (FORMAT binary)`, (chunk) => rows.push(chunk), () => rows.finish());
     client.query(copy as unknown as pg.QueryConfig);
     return await copy.done;
   } catch (error) {
