@@ -11,7 +11,7 @@ export async function expireOffers(db: Kysely<Database>, now: Date, limit: numbe
     WITH due AS (
       SELECT id, agent_id FROM acd_events
       WHERE status_id = ${sql.lit(Status.TransportAgent)} AND lease_until <= ${now}
-      ORDER BY lease_until
+      ORDER BY lease_until, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), moved AS (
