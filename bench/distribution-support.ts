@@ -1,8 +1,8 @@
 // Shared ground of the distribution benchmark and stress test (bench/distribution.ts,
 // bench/stress-distribution.ts): `switchboard serve` child processes, a small keep-alive HTTP
-// client, provisioning through the API, simulated agents that poll their inbox and act, event
-// creators, and the audit of acd_event_history that tells whether an event was ever in two
-// agents' hands.
+// client, provisioning through the API, simulated agents that follow their live stream (or poll
+// their inbox: BENCH_AGENT_MODE=poll) and act, event creators, and the audit of acd_event_history
+// that tells whether an event was ever in two agents' hands.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -265,7 +265,17 @@ export async function provision(apis: Api[], adminToken: string, o: ProvisionOpt
 // ---------------------------------------------------------------------------------------------
 // Simulated agents
 
+export type AgentMode = 'push' | 'poll';
+
+/** BENCH_AGENT_MODE=poll: agents poll their inbox while idle instead of reading their live stream. */
+export function agentModeFromEnv(): AgentMode {
+  const mode = process.env.BENCH_AGENT_MODE?.trim() || 'push';
+  if (mode !== 'push' && mode !== 'poll') throw new Error(`BENCH_AGENT_MODE: unknown mode ${mode} (push or poll)`);
+  return mode;
+}
+
 export interface AgentStats {
+  /** GET /agents/me/events (idle polls in poll mode, safety polls in push mode). */
   polls: number;
   accepted: number;
   /** Accept answered 404/409: the offer expired or went elsewhere meanwhile. */
@@ -276,10 +286,23 @@ export interface AgentStats {
   httpErrors: number;
   transportErrors: number;
   failovers: number;
+  /** Push mode: streams opened (answered 200), the first one included. */
+  streamOpens: number;
+  /** Push mode: streams that ended or broke while the agent was running, or could not be opened. */
+  streamDrops: number;
+  /** Push mode: messages received (any topic). */
+  streamMessages: number;
+  /** Push mode: offers to this agent (→ 10) received on the stream. */
+  streamOffers: number;
+  /** Push mode: offers a safety poll found that the stream had not delivered (yet). */
+  offersFoundByPoll: number;
 }
 
 export function emptyAgentStats(): AgentStats {
-  return { polls: 0, accepted: 0, acceptRefused: 0, done: 0, doneRefused: 0, httpErrors: 0, transportErrors: 0, failovers: 0 };
+  return {
+    polls: 0, accepted: 0, acceptRefused: 0, done: 0, doneRefused: 0, httpErrors: 0, transportErrors: 0, failovers: 0,
+    streamOpens: 0, streamDrops: 0, streamMessages: 0, streamOffers: 0, offersFoundByPoll: 0,
+  };
 }
 
 export function addStats(into: AgentStats, from: AgentStats): AgentStats {
@@ -288,26 +311,151 @@ export function addStats(into: AgentStats, from: AgentStats): AgentStats {
 }
 
 export interface SimAgentOptions {
-  /** Idle poll interval, drawn uniformly from [min, max] ms. */
+  /** 'push' (default): reads its live stream and polls its inbox only now and then; 'poll': polls while idle. */
+  mode?: AgentMode;
+  /** Poll mode: idle poll interval, drawn uniformly from [min, max] ms. */
   idleMs: [number, number];
+  /** Push mode: the safety poll of the inbox, drawn uniformly from [min, max] ms; default 2-5 s. */
+  safetyPollMs?: [number, number];
+  /** Between accept and done, drawn uniformly from [min, max] ms; default none (done at once). */
+  workMs?: [number, number];
   /**
-   * On a transport error: 'failover' moves on to the next server at once; 'wait' keeps retrying
-   * its own server (an agent whose browser waits for its server to come back).
+   * On a transport error (or a broken stream): 'failover' moves on to the next server at once;
+   * 'wait' keeps retrying its own server (an agent whose browser waits for its server to come back).
    */
   onTransportError: 'failover' | 'wait';
   onDone?: (eventId: number) => void;
-  /** Called when the agent first sees an offer (status 10) in its inbox. */
-  onOfferSeen?: (eventId: number, atMs: number) => void;
+  /**
+   * Called when the agent learns of an offer (status 10): from its stream (push mode, the moment
+   * the message arrives) or from an inbox poll (poll mode; push mode's safety poll).
+   */
+  onOfferSeen?: (eventId: number, atMs: number, via: 'stream' | 'poll') => void;
+}
+
+/** How long a stream may stay silent (the server sends a comment every 15 s) before it counts as dead. */
+const STREAM_SILENCE_MS = 45_000;
+
+interface SseMessage {
+  id: string | undefined;
+  event: string;
+  data: string;
 }
 
 /**
- * An agent at a browser with no push: polls `GET /agents/me/events` while idle, accepts every
- * offer it finds and finishes it at once; events found already in hand (an accept whose answer
- * was lost) are finished too.
+ * One `GET …/agents/me/stream` connection, on a connection of its own (not the keep-alive pool),
+ * parsing text/event-stream. `onMessage` gets each dispatched message; `onEnd` is called once,
+ * whatever ends the stream (server end, reset, refusal, silence, close()): with the HTTP status if
+ * the server answered other than 200, and whether the stream had opened.
+ */
+class SseConnection {
+  readonly #request: http.ClientRequest;
+  #ended = false;
+  #silence: NodeJS.Timeout | undefined;
+
+  constructor(
+    url: string,
+    token: string,
+    lastEventId: string | undefined,
+    handlers: {
+      onOpen(): void;
+      onMessage(message: SseMessage): void;
+      onEnd(outcome: { opened: boolean; status?: number; body?: string; error?: Error & { code?: string } }): void;
+    },
+  ) {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    let opened = false;
+    const end = (outcome: { status?: number; body?: string; error?: Error & { code?: string } }) => {
+      if (this.#ended) return;
+      this.#ended = true;
+      clearTimeout(this.#silence);
+      this.#request.destroy();
+      handlers.onEnd({ opened, ...outcome });
+    };
+    const heard = () => {
+      clearTimeout(this.#silence);
+      this.#silence = setTimeout(() => end({ error: Object.assign(new Error('stream silent'), { code: 'ESILENT' }) }), STREAM_SILENCE_MS);
+    };
+    this.#request = http.request(url, { method: 'GET', agent: false, headers }, (response) => {
+      response.on('error', (error) => end({ error }));
+      if (response.statusCode !== 200) {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => end({ status: response.statusCode, body }));
+        response.on('close', () => end({ status: response.statusCode, body }));
+        return;
+      }
+      opened = true;
+      heard();
+      handlers.onOpen();
+      // The SSE format: fields up to a blank line make a message; `data` lines join with \n.
+      let buffer = '';
+      let id: string | undefined;
+      let event = '';
+      let data: string[] = [];
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (this.#ended) return;
+        heard();
+        buffer += chunk;
+        let newline;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          let line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (line.endsWith('\r')) line = line.slice(0, -1);
+          if (line === '') {
+            if (data.length > 0) handlers.onMessage({ id, event: event || 'message', data: data.join('\n') });
+            event = '';
+            data = [];
+            continue;
+          }
+          if (line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          let value = colon < 0 ? '' : line.slice(colon + 1);
+          if (value.startsWith(' ')) value = value.slice(1);
+          if (field === 'id') id = value;
+          else if (field === 'event') event = value;
+          else if (field === 'data') data.push(value);
+        }
+      });
+      response.on('end', () => end({}));
+      response.on('close', () => end({ error: Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }) }));
+    });
+    this.#request.on('error', (error) => end({ error }));
+    this.#request.end();
+    // Also bounds the wait for the answer's head.
+    heard();
+  }
+
+  close(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#silence);
+    this.#request.destroy();
+  }
+}
+
+interface StreamOffer {
+  eventId: number;
+  /** Date.now() when the message arrived. */
+  atMs: number;
+}
+
+/**
+ * An agent at a browser. Push mode (default): holds `GET /agents/me/stream` open, and on an offer
+ * message for it (→ 10) accepts and finishes the event; every few seconds it also reads its inbox
+ * (`GET /agents/me/events`) to catch anything the stream did not bring, and when the stream breaks
+ * it reconnects with Last-Event-ID (to another server when failing over, reading its inbox there
+ * once as well). Poll mode: no stream, polls the inbox while idle. In both, every offer found is
+ * accepted and finished (after the work time, if any), and events found already in hand (an
+ * accept whose answer was lost) are finished too.
  */
 export class SimAgent {
   readonly creds: AgentCredentials;
   readonly stats = emptyAgentStats();
+  readonly mode: AgentMode;
   readonly #apis: Api[];
   readonly #base: string;
   readonly #o: SimAgentOptions;
@@ -315,6 +463,25 @@ export class SimAgent {
   #stopped = false;
   #running: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  // Push mode.
+  #stream: SseConnection | null = null;
+  /** The server the current (or last) stream was opened on. */
+  #streamServer = -1;
+  #lastEventId: string | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  readonly #offers: StreamOffer[] = [];
+  /** Events this agent finished: a late or replayed offer message for one of them is skipped. */
+  readonly #finished = new Set<number>();
+  /** Events the stream offered to this agent (to tell which offers only a safety poll found). */
+  readonly #streamOffered = new Set<number>();
+  #pollNow = false;
+  #markReady!: () => void;
+  /**
+   * Resolves once the agent can learn of an offer at once: its stream is open (push mode; the
+   * server has fixed where the stream starts, so no later offer is missed) or at once (poll mode).
+   * Also resolves if the first attempt to open the stream fails, so that nobody waits forever.
+   */
+  readonly ready = new Promise<void>((resolve) => (this.#markReady = resolve));
 
   constructor(creds: AgentCredentials, apis: Api[], base: string, home: number, options: SimAgentOptions) {
     this.creds = creds;
@@ -322,19 +489,23 @@ export class SimAgent {
     this.#base = base;
     this.#server = home % apis.length;
     this.#o = options;
+    this.mode = options.mode ?? 'push';
+    if (this.mode === 'poll') this.#markReady();
   }
 
   /** An unexpected failure that stopped this agent (a transport error never does). */
   error: unknown;
 
   start(): void {
-    this.#running ??= this.#loop().catch((error: unknown) => {
+    this.#running ??= (this.mode === 'push' ? this.#pushLoop() : this.#pollLoop()).catch((error: unknown) => {
       this.error = error;
-    });
+    }).finally(() => this.#closeStream());
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#markReady();
+    this.#closeStream();
     this.#wake?.();
     await this.#running;
   }
@@ -346,7 +517,7 @@ export class SimAgent {
   async #pause(ms: number): Promise<void> {
     if (this.#stopped) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const timer = setTimeout(resolve, Math.max(0, ms));
       this.#wake = () => {
         clearTimeout(timer);
         resolve();
@@ -355,59 +526,205 @@ export class SimAgent {
     this.#wake = null;
   }
 
-  async #loop(): Promise<void> {
-    const [lo, hi] = this.#o.idleMs;
+  static #draw([lo, hi]: [number, number]): number {
+    return lo + Math.random() * (hi - lo);
+  }
+
+  /** After a transport error: next server at once ('failover'), or a pause before trying this one again. */
+  async #afterTransportError(): Promise<void> {
+    this.stats.transportErrors++;
+    if (this.#o.onTransportError === 'failover') {
+      this.#server = (this.#server + 1) % this.#apis.length;
+      this.stats.failovers++;
+      await this.#pause(20);
+    } else {
+      await this.#pause(250);
+    }
+  }
+
+  /** Accept (unless `held`), work, done. Returns whether the event was worked on. */
+  async #work(id: number, held: boolean): Promise<boolean> {
+    if (!held) {
+      const accepted = await this.#call('POST', `/agents/me/events/${id}/accept`);
+      if (accepted.status === 404 || accepted.status === 409) {
+        this.stats.acceptRefused++;
+        return false;
+      }
+      if (accepted.status !== 200) {
+        this.stats.httpErrors++;
+        return false;
+      }
+      this.stats.accepted++;
+    }
+    // Not #pause: an offer message arriving meanwhile must not cut the work short.
+    if (this.#o.workMs && !this.#stopped) await sleep(SimAgent.#draw(this.#o.workMs));
+    const done = await this.#call('POST', `/agents/me/events/${id}/done`);
+    if (done.status === 200) {
+      this.stats.done++;
+      this.#finished.add(id);
+      this.#o.onDone?.(id);
+    } else if (done.status === 404 || done.status === 409) {
+      this.stats.doneRefused++;
+    } else {
+      this.stats.httpErrors++;
+    }
+    return true;
+  }
+
+  /** One read of the inbox, working off what it shows. Returns whether anything was worked on. */
+  async #pollInbox(): Promise<boolean> {
+    this.stats.polls++;
+    const inbox = await this.#call('GET', '/agents/me/events');
+    if (inbox.status !== 200) {
+      this.stats.httpErrors++;
+      return false;
+    }
+    let worked = false;
+    for (const record of inbox.body.records as { ID: number; AcdEventStatusID: number }[]) {
+      if (this.#stopped) break;
+      const id = record.ID;
+      if (record.AcdEventStatusID === 10) {
+        this.#o.onOfferSeen?.(id, Date.now(), 'poll');
+        if (this.mode === 'push' && !this.#streamOffered.has(id)) this.stats.offersFoundByPoll++;
+        if (await this.#work(id, false)) worked = true;
+      } else if (record.AcdEventStatusID === 20 || record.AcdEventStatusID === 30) {
+        if (await this.#work(id, true)) worked = true;
+      }
+    }
+    return worked;
+  }
+
+  async #pollLoop(): Promise<void> {
     while (!this.#stopped) {
-      let worked = false;
+      let worked: boolean;
       try {
-        this.stats.polls++;
-        const inbox = await this.#call('GET', '/agents/me/events');
-        if (inbox.status !== 200) {
-          this.stats.httpErrors++;
-        } else {
-          for (const record of inbox.body.records as { ID: number; AcdEventStatusID: number }[]) {
-            if (this.#stopped) break;
-            const id = record.ID;
-            if (record.AcdEventStatusID === 10) {
-              this.#o.onOfferSeen?.(id, Date.now());
-              const accepted = await this.#call('POST', `/agents/me/events/${id}/accept`);
-              if (accepted.status === 404 || accepted.status === 409) {
-                this.stats.acceptRefused++;
-                continue;
-              }
-              if (accepted.status !== 200) {
-                this.stats.httpErrors++;
-                continue;
-              }
-              this.stats.accepted++;
-            } else if (record.AcdEventStatusID !== 20 && record.AcdEventStatusID !== 30) {
-              continue;
-            }
-            worked = true;
-            const done = await this.#call('POST', `/agents/me/events/${id}/done`);
-            if (done.status === 200) {
-              this.stats.done++;
-              this.#o.onDone?.(id);
-            } else if (done.status === 404 || done.status === 409) {
-              this.stats.doneRefused++;
-            } else {
-              this.stats.httpErrors++;
-            }
+        worked = await this.#pollInbox();
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        await this.#afterTransportError();
+        continue;
+      }
+      if (!worked) await this.#pause(SimAgent.#draw(this.#o.idleMs));
+    }
+  }
+
+  // --- Push mode ---------------------------------------------------------------------------
+
+  #closeStream(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#stream?.close();
+    this.#stream = null;
+  }
+
+  #openStream(): void {
+    if (this.#stopped) return;
+    const server = this.#server;
+    // Reconnecting to another instance: the inbox there is read once too (belt and braces; the
+    // feed is shared, so Last-Event-ID resumes there just as well).
+    if (this.#streamServer !== -1 && server !== this.#streamServer) this.#requestPoll();
+    this.#streamServer = server;
+    const url = `${this.#apis[server].url}${this.#base}/agents/me/stream`;
+    const connection: SseConnection = new SseConnection(url, this.creds.token, this.#lastEventId, {
+      onOpen: () => {
+        this.stats.streamOpens++;
+        this.#markReady();
+        // Without Last-Event-ID a stream starts with what happens next: what came before, the inbox shows.
+        if (this.#lastEventId === undefined) this.#requestPoll();
+      },
+      onMessage: (message) => this.#onStreamMessage(message),
+      onEnd: (outcome) => {
+        if (this.#stream !== connection) return;
+        this.#stream = null;
+        this.#markReady();
+        if (this.#stopped) return;
+        this.stats.streamDrops++;
+        let delay = 250;
+        if (outcome.status !== undefined) {
+          // The server answered, but not with a stream: a 5xx (shutting down…) is retried; anything
+          // else is a mistake of this script.
+          if (outcome.status < 500) {
+            this.error ??= new Error(`agent ${this.creds.uid}: stream answered HTTP ${outcome.status} ${outcome.body ?? ''}`);
+            this.#stopped = true;
+            this.#wake?.();
+            return;
           }
+          this.stats.httpErrors++;
+        } else if (!outcome.opened || outcome.error) {
+          this.stats.transportErrors++;
+        }
+        if (this.#o.onTransportError === 'failover' && this.#server === server) {
+          this.#server = (this.#server + 1) % this.#apis.length;
+          this.stats.failovers++;
+          delay = 20;
+        } else if (this.#server !== server) {
+          // The agent's requests already moved on: follow them at once.
+          delay = 20;
+        }
+        // Whatever the stream may not bring after a break, the next poll catches.
+        this.#requestPoll();
+        this.#reconnectTimer = setTimeout(() => this.#openStream(), delay);
+      },
+    });
+    this.#stream = connection;
+  }
+
+  #onStreamMessage(message: SseMessage): void {
+    const atMs = Date.now();
+    if (message.id !== undefined) this.#lastEventId = message.id;
+    this.stats.streamMessages++;
+    if (message.event !== 'event') return;
+    let data: { AcdEventsID?: number; ToAcdEventStatusID?: number; UsersID?: number };
+    try {
+      data = JSON.parse(message.data);
+    } catch {
+      this.error ??= new Error(`agent ${this.creds.uid}: stream message ${message.id} is not JSON: ${message.data.slice(0, 200)}`);
+      return;
+    }
+    if (data.ToAcdEventStatusID !== 10 || data.UsersID !== this.creds.userId || typeof data.AcdEventsID !== 'number') return;
+    this.stats.streamOffers++;
+    this.#streamOffered.add(data.AcdEventsID);
+    this.#o.onOfferSeen?.(data.AcdEventsID, atMs, 'stream');
+    this.#offers.push({ eventId: data.AcdEventsID, atMs });
+    this.#wake?.();
+  }
+
+  #requestPoll(): void {
+    this.#pollNow = true;
+    this.#wake?.();
+  }
+
+  async #pushLoop(): Promise<void> {
+    const safety = this.#o.safetyPollMs ?? [2000, 5000];
+    let nextPoll = Date.now() + SimAgent.#draw(safety);
+    this.#openStream();
+    while (!this.#stopped) {
+      try {
+        const offer = this.#offers.shift();
+        if (offer) {
+          // A replayed message (Last-Event-ID) or an offer a poll already worked off.
+          if (!this.#finished.has(offer.eventId)) await this.#work(offer.eventId, false);
+          continue;
+        }
+        if (this.#pollNow || Date.now() >= nextPoll) {
+          this.#pollNow = false;
+          nextPoll = Date.now() + SimAgent.#draw(safety);
+          await this.#pollInbox();
+          continue;
         }
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
-        this.stats.transportErrors++;
-        if (this.#o.onTransportError === 'failover') {
-          this.#server = (this.#server + 1) % this.#apis.length;
-          this.stats.failovers++;
-          await this.#pause(20);
-        } else {
-          await this.#pause(250);
+        await this.#afterTransportError();
+        // The outcome of the last request is unknown: the inbox tells.
+        this.#pollNow = true;
+        // The stream follows the requests to the next server if it is still on the old one.
+        if (this.#stream && this.#streamServer !== this.#server) {
+          this.#closeStream();
+          this.#openStream();
         }
         continue;
       }
-      if (!worked) await this.#pause(lo + Math.random() * (hi - lo));
+      await this.#pause(nextPoll - Date.now());
     }
   }
 }
@@ -434,6 +751,8 @@ export interface CreateResult {
   ids: number[];
   /** Date.now() when the acknowledged attempt of event i was sent. */
   sentAt: number[];
+  /** Date.now() when its 200 answer arrived. */
+  answeredAt: number[];
   transportErrors: number;
   httpErrors: number;
   retries: number;
@@ -446,7 +765,7 @@ export interface CreateResult {
  * counts such extra rows); any 4xx is a bug in the script and ends the run.
  */
 export async function createEvents(o: CreateOptions): Promise<CreateResult> {
-  const result: CreateResult = { ids: new Array(o.count), sentAt: new Array(o.count), transportErrors: 0, httpErrors: 0, retries: 0, seconds: 0 };
+  const result: CreateResult = { ids: new Array(o.count), sentAt: new Array(o.count), answeredAt: new Array(o.count), transportErrors: 0, httpErrors: 0, retries: 0, seconds: 0 };
   const started = performance.now();
   let next = 0;
   const loop = async () => {
@@ -471,6 +790,7 @@ export async function createEvents(o: CreateOptions): Promise<CreateResult> {
           const id = reply.body.records[0].ID as number;
           result.ids[i] = id;
           result.sentAt[i] = sentAt;
+          result.answeredAt[i] = Date.now();
           o.onCreated?.(i, id);
           break;
         }

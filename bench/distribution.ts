@@ -1,14 +1,21 @@
 // Benchmark of the distribution engine: how many events per second go the whole way through
-// Switchboard — created, offered, accepted, done, all over HTTP with simulated agents polling
-// their inbox — on the embedded store (PGlite) and on PostgreSQL, next to pg-boss moving the same
-// number of jobs (send, fetch, complete) through the same PostgreSQL server. Also how soon an
-// idle agent's offer follows a create, and how late events with an appointment join their queue.
+// Switchboard — created, offered, accepted, done, all over HTTP with simulated agents that learn
+// of their offers from their live stream — on the embedded store (PGlite) and on PostgreSQL, next
+// to pg-boss moving the same number of jobs (send, fetch, complete) through the same PostgreSQL
+// server. Also how soon an idle agent's offer follows a create, and how late events with an
+// appointment join their queue.
 //
 //   npm run bench:distribution          (DATABASE_URL names the PostgreSQL server; default local)
 //   BENCH_EVENTS=5000 BENCH_AGENTS=50 npm run bench:distribution
 //   BENCH_ONLY=postgres npm run bench:distribution      (one part only: pglite, postgres, pgboss)
 //   BENCH_PLAN_CACHE_MODE=force_custom_plan npm run bench:distribution   (see planCacheMode)
 //   BENCH_HISTORY_EVENTS=200000 BENCH_ONLY=postgres npm run bench:distribution (a client with a past)
+//   BENCH_AGENT_MODE=poll npm run bench:distribution    (agents poll their inbox instead of the stream)
+//
+// Agents (bench/distribution-support.ts, SimAgent): by default each holds its live stream open
+// (GET /agents/me/stream, Server-Sent Events), accepts and finishes every offer the stream brings,
+// and reads its inbox every 2-5 s besides as a safety net; BENCH_AGENT_MODE=poll makes them poll
+// their inbox every 20-50 ms while idle instead (as a browser without push would).
 //
 // Each store gets a `switchboard serve` process of its own (engine running; PGlite in a temporary
 // data folder, PostgreSQL in a fresh database) and the same work, in this order:
@@ -23,14 +30,17 @@
 //      the agents work them off; assignments/s = N / (first create sent → last done answered).
 // pg-boss then gets a fresh database on the same server, the same N jobs sent by 8 concurrent
 // callers and taken by as many workers as there are agents, each fetching one job at a time,
-// completing it, and polling every 20-50 ms when it finds none (like the agents) — pg-boss's
-// plain send / fetch / complete API, with its defaults (pool of 10 connections like Switchboard's).
+// completing it, and polling every 20-50 ms when it finds none (like the agents in poll mode) —
+// pg-boss's plain send / fetch / complete API, with its defaults (pool of 10 connections like
+// Switchboard's).
 //
-// Offer latency is measured three ways, all from the event's dtCreated (taken by the server as
-// the create request is handled): the history's 4 → 10 timestamp (the start of the pass that made
-// the offer, so slightly early), the moment a LISTENing observer first reads the event as offered
-// after the commit's notification (PostgreSQL only: what the JSON line reports), and the moment an
-// agent's poll first shows it (late by up to one poll interval). Appointment lateness likewise:
+// Offer latency is measured three ways. From the event's dtCreated (taken by the server as the
+// create request is handled): the history's 4 → 10 timestamp (the start of the pass that made the
+// offer, so slightly early), and the moment a LISTENing observer first reads the event as offered
+// after the commit's notification (PostgreSQL only: what the JSON line reports). And as the agents
+// see it, on the script's clock: from the moment the create's 200 answer arrived to the moment the
+// offer message arrived on the agent's stream (poll mode: the agent's poll first showed it, late by
+// up to one poll interval); printed also from dtCreated, for comparison. Appointment lateness:
 // history 1 → 4 timestamp and observed commit, minus the appointment; the JSON line has the latter.
 //
 // Ends with one JSON line:
@@ -41,8 +51,8 @@ import { PgBoss } from 'pg-boss';
 import { openStore } from '../src/db/store.ts';
 import { round, withFreshDatabase, withTempDir } from './support.ts';
 import {
-  addStats, Api, auditHistory, CommitWatcher, createEvents, emptyAgentStats, ms, newAdminToken, percentile, pgQuery, provision, readEvents,
-  readHistory, SimAgent, sleep, startServer, stopServer, type Query, type ServerProcess, type Tenant,
+  addStats, agentModeFromEnv, Api, auditHistory, CommitWatcher, createEvents, emptyAgentStats, ms, newAdminToken, percentile, pgQuery, provision,
+  readEvents, readHistory, SimAgent, sleep, startServer, stopServer, type Query, type ServerProcess, type Tenant,
 } from './distribution-support.ts';
 
 function setting(name: string, fallback: number): number {
@@ -59,6 +69,8 @@ const LATENCY_GAP_MS = 100;
 const APPOINTMENTS = 20;
 const APPOINTMENT_LEAD_MS = 8000;
 const IDLE_MS: [number, number] = [20, 50];
+const SAFETY_POLL_MS: [number, number] = [2000, 5000];
+const AGENT_MODE = agentModeFromEnv();
 const PHASE_TIMEOUT_MS = 600_000;
 /** PostgreSQL only: finished events the client already has before the run (its history). */
 const HISTORY_EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 0);
@@ -67,11 +79,16 @@ const TARGET = { ratio: 1.0, p95Ms: 100, latenessMs: 1000 };
 interface StoreFigures {
   assignmentsPerSec: number;
   seconds: number;
-  offerLatency: { historyP95: number; observedP95: number | null; agentP95: number; historyP50: number; observedP50: number | null; agentP50: number };
+  offerLatency: {
+    historyP95: number; observedP95: number | null; historyP50: number; observedP50: number | null;
+    /** The agents': from the create's answer (script clock); and from dtCreated. */
+    agentP50: number; agentP95: number; agentFromCreatedP50: number; agentFromCreatedP95: number; agentN: number;
+  };
   lateness: { historyMax: number; observedMax: number | null; n: number } | null;
   doubleAssignments: number;
   notDone: number;
   agentErrors: string;
+  agentActivity: string;
   serverLog: string[];
 }
 
@@ -129,7 +146,10 @@ async function fillHistory(url: string, tenant: Tenant, groupId: number): Promis
 }
 
 async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string, string>, openQuery: () => Promise<{ query: Query; close(): Promise<void> }>, databaseUrl?: string): Promise<StoreFigures> {
-  console.log(`\n${kind}: ${AGENTS} agents polling every ${IDLE_MS[0]}-${IDLE_MS[1]} ms when idle, ${CREATORS} creators, ${EVENTS} events`);
+  const how = AGENT_MODE === 'push'
+    ? `on their live stream (inbox read every ${SAFETY_POLL_MS[0] / 1000}-${SAFETY_POLL_MS[1] / 1000} s besides)`
+    : `polling every ${IDLE_MS[0]}-${IDLE_MS[1]} ms when idle`;
+  console.log(`\n${kind}: ${AGENTS} agents ${how}, ${CREATORS} creators, ${EVENTS} events`);
   const started = Date.now();
   const adminToken = newAdminToken();
   let server: ServerProcess | undefined = await startServer({ ...env, SWITCHBOARD_ADMIN_TOKEN: adminToken });
@@ -143,19 +163,24 @@ async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string,
     const groupId = tenant.groupIds[0];
     if (databaseUrl && HISTORY_EVENTS > 0) await fillHistory(databaseUrl, tenant, groupId);
     const doneAt = new Map<number, number>();
+    // First sighting of each offer by an agent: on its stream (push) or in its inbox (poll).
     const offerSeenAt = new Map<number, number>();
+    const seenVia = AGENT_MODE === 'push' ? 'stream' : 'poll';
     for (const [i, creds] of tenant.agents.entries()) {
       const agent = new SimAgent(creds, [api], tenant.base, i, {
+        mode: AGENT_MODE,
         idleMs: IDLE_MS,
+        safetyPollMs: SAFETY_POLL_MS,
         onTransportError: 'wait',
         onDone: (id) => doneAt.set(id, Date.now()),
-        onOfferSeen: (id, at) => {
-          if (!offerSeenAt.has(id)) offerSeenAt.set(id, at);
+        onOfferSeen: (id, at, via) => {
+          if (via === seenVia && !offerSeenAt.has(id)) offerSeenAt.set(id, at);
         },
       });
       agents.push(agent);
       agent.start();
     }
+    await Promise.all(agents.map((a) => a.ready));
     if (databaseUrl) watcher = await CommitWatcher.start(databaseUrl);
     console.log(`  server and ${AGENTS} agents ready in ${round((Date.now() - started) / 1000, 1)} s`);
 
@@ -232,7 +257,9 @@ async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string,
       at ? ids.filter((id) => at.has(id)).map((id) => at.get(id)! - from(id)) : [];
 
     const historyLat = since(audit.offerLatencyMs, latency.ids, () => 0);
-    const agentLat = since(offerSeenAt, latency.ids, (id) => createdMs.get(id)!);
+    const answeredAt = new Map(latency.ids.map((id, i) => [id, latency.answeredAt[i]]));
+    const agentLat = since(offerSeenAt, latency.ids, (id) => answeredAt.get(id)!);
+    const agentFromCreated = since(offerSeenAt, latency.ids, (id) => createdMs.get(id)!);
     const observedLat = since(observedAt, latency.ids, (id) => createdMs.get(id)!);
     const historyLate = since(audit.releaseLatenessMs, appointmentIds, () => 0);
     const observedLate = since(observedAt, appointmentIds, () => appointmentAt);
@@ -243,7 +270,8 @@ async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string,
       seconds: round(seconds, 2),
       offerLatency: {
         historyP50: ms(percentile(historyLat, 50)), historyP95: ms(percentile(historyLat, 95)),
-        agentP50: ms(percentile(agentLat, 50)), agentP95: ms(percentile(agentLat, 95)),
+        agentP50: ms(percentile(agentLat, 50)), agentP95: ms(percentile(agentLat, 95)), agentN: agentLat.length,
+        agentFromCreatedP50: ms(percentile(agentFromCreated, 50)), agentFromCreatedP95: ms(percentile(agentFromCreated, 95)),
         observedP50: observedAt ? ms(percentile(observedLat, 50)) : null, observedP95: observedAt ? ms(percentile(observedLat, 95)) : null,
       },
       lateness: appointmentIds.length === 0 ? null : {
@@ -255,6 +283,10 @@ async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string,
       notDone: events.filter((e) => e.status !== 99).length,
       agentErrors: `${stats.acceptRefused} accepts refused, ${stats.doneRefused} done refused, ${stats.httpErrors} other non-2xx, ` +
         `${stats.transportErrors} transport errors${broken.length ? `, agents failed: ${broken.join('; ')}` : ''}`,
+      agentActivity: `${stats.polls} inbox reads, ${stats.accepted} accepts, ${stats.done} done` + (AGENT_MODE === 'push'
+        ? `; streams: ${stats.streamOpens} opened, ${stats.streamDrops} dropped, ${stats.streamMessages} messages, ${stats.streamOffers} offers; ` +
+          `${stats.offersFoundByPoll} offers found by a safety poll before the stream brought them`
+        : ''),
       serverLog,
     };
   } finally {
@@ -400,9 +432,12 @@ async function main(): Promise<void> {
     const l = f.offerLatency;
     console.log(`${kind}: ${f.assignmentsPerSec} assignments/s (${EVENTS} in ${f.seconds} s); ${f.doubleAssignments} double assignments, ${f.notDone} events not done`);
     console.log(`${kind}: offer latency with idle agents p50/p95: history ${l.historyP50}/${l.historyP95} ms, ` +
-      `${l.observedP95 === null ? '' : `observed commit ${l.observedP50}/${l.observedP95} ms, `}agents' polls ${l.agentP50}/${l.agentP95} ms`);
+      `${l.observedP95 === null ? '' : `observed commit ${l.observedP50}/${l.observedP95} ms, `}` +
+      `agents' ${AGENT_MODE === 'push' ? 'streams' : 'polls'} ${l.agentP50}/${l.agentP95} ms after the create's answer ` +
+      `(${l.agentFromCreatedP50}/${l.agentFromCreatedP95} ms after dtCreated; ${l.agentN} of ${LATENCY_EVENTS} offers)`);
     if (f.lateness) console.log(`${kind}: appointment lateness (${f.lateness.n} events) max: history ${f.lateness.historyMax} ms, observed commit ${f.lateness.observedMax} ms`);
     console.log(`${kind}: agents saw ${f.agentErrors}`);
+    console.log(`${kind}: agents did ${f.agentActivity}`);
     for (const line of f.serverLog.slice(0, 12)) console.log(`${kind}: server logged ${line}`);
   }
   const pgBossPerSec = pgBoss ? round(pgBoss.perSec, 1) : null;

@@ -5,17 +5,21 @@
 //
 //   npm run stress:distribution        (DATABASE_URL names the PostgreSQL server; default local)
 //   STRESS_EVENTS=2000 npm run stress:distribution
+//   BENCH_AGENT_MODE=poll npm run stress:distribution    (agents poll instead of following their stream)
 //
-// Agents poll their inbox every 20-50 ms while idle (there is no push yet), accept every offer and
-// finish it at once; each holds at most one event (default capacity 1). The agents of the killed
-// instance either move on to another instance at once or keep retrying theirs until it is back;
+// Agents hold their live stream open (GET /agents/me/stream, Server-Sent Events) and read their
+// inbox every 2-5 s besides (BENCH_AGENT_MODE=poll: they poll it every 20-50 ms while idle
+// instead), accept every offer and finish it at once; each holds at most one event (default
+// capacity 1). The agents of the killed instance either move on to another instance at once or
+// keep retrying theirs until it is back, and reconnect their stream there with Last-Event-ID;
 // offers to the latter run out after the groups' OfferTimeoutSeconds (5 s) and go to others.
 //
 // Ends with one JSON line {"events","doubleAssignments","stuck","lost","offerLatencyMs"}; exits
 // non-zero if any of the three counters is not 0. offerLatencyMs runs from an event's dtCreated to
 // its first 4 → 10 history row, which the distributor stamps with the moment its pass started: under
 // load that is a little early (even before dtCreated, when the pass began before the create and
-// reached the event later). The latency seen by the agents' polls is printed beside it.
+// reached the event later). The latency the agents see (from the create's answer to the offer
+// message on their stream, or to their poll showing it) is printed beside it.
 //
 // What counts (from the database, after the run):
 //   doubleAssignments: events accepted (10 → 20) more than once, finished by two agents, or whose
@@ -25,8 +29,8 @@
 import pg from 'pg';
 import { round, withFreshDatabase } from './support.ts';
 import {
-  addStats, Api, auditHistory, createEvents, emptyAgentStats, ms, newAdminToken, percentile, pgQuery, provision, readEvents,
-  readHistory, ServerLog, SimAgent, sleep, startServer, stopServer, type CreateResult, type ServerProcess,
+  addStats, agentModeFromEnv, Api, auditHistory, createEvents, emptyAgentStats, ms, newAdminToken, percentile, pgQuery, provision,
+  readEvents, readHistory, ServerLog, SimAgent, sleep, startServer, stopServer, type CreateResult, type ServerProcess,
 } from './distribution-support.ts';
 
 function setting(name: string, fallback: number): number {
@@ -46,6 +50,7 @@ const DOWN_SECONDS = setting('STRESS_DOWN_SECONDS', 7);
 /** From the first create to the last event done, at most. */
 const TIMEOUT_SECONDS = setting('STRESS_TIMEOUT_SECONDS', 150);
 const VICTIM = 1;
+const AGENT_MODE = agentModeFromEnv();
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -80,20 +85,29 @@ async function main(): Promise<number> {
         groupFields: { OfferTimeoutSeconds: OFFER_TIMEOUT_SECONDS },
         concurrency: 6,
       });
-      console.log(`client ${tenant.clientId}: ${GROUPS} groups (offer timeout ${OFFER_TIMEOUT_SECONDS} s), ${AGENTS} agents logged in (${elapsed()})`);
+      console.log(`client ${tenant.clientId}: ${GROUPS} groups (offer timeout ${OFFER_TIMEOUT_SECONDS} s), ${AGENTS} agents logged in (${elapsed()}); ` +
+        `agents ${AGENT_MODE === 'push' ? 'on their live stream' : 'polling'}`);
 
+      // First sighting of each offer by an agent: on its stream (push) or in its inbox (poll).
       const offerSeenAt = new Map<number, number>();
+      const seenVia = AGENT_MODE === 'push' ? 'stream' : 'poll';
+      // Push mode: the moments a safety poll showed an offer before the stream had brought it.
+      const pollFirstAt: number[] = [];
       for (const [i, creds] of tenant.agents.entries()) {
         const agent = new SimAgent(creds, apis, tenant.base, i % SERVERS, {
+          mode: AGENT_MODE,
           idleMs: [20, 50],
+          safetyPollMs: [2000, 5000],
           onTransportError: i % 2 === 0 ? 'failover' : 'wait',
-          onOfferSeen: (id, at) => {
-            if (!offerSeenAt.has(id)) offerSeenAt.set(id, at);
+          onOfferSeen: (id, at, via) => {
+            if (via === seenVia && !offerSeenAt.has(id)) offerSeenAt.set(id, at);
+            if (via !== seenVia && !offerSeenAt.has(id)) pollFirstAt.push(at);
           },
         });
         agents.push(agent);
         agent.start();
       }
+      await Promise.all(agents.map((a) => a.ready));
 
       /** The first unexpected failure of a background task (sampler, kill, creators): ends the run. */
       let failure: unknown;
@@ -207,7 +221,13 @@ async function main(): Promise<number> {
       const stuck = events.filter((e) => e.status !== 99);
       const latencies = ackedIds.map((id) => audit.offerLatencyMs.get(id)).filter((v): v is number => v !== undefined);
       const createdMs = new Map(events.map((e) => [e.id, e.createdMs]));
-      const seen = ackedIds.filter((id) => offerSeenAt.has(id) && createdMs.has(id)).map((id) => offerSeenAt.get(id)! - createdMs.get(id)!);
+      const answeredAt = new Map<number, number>();
+      createResult.ids.forEach((id, i) => {
+        if (id !== undefined) answeredAt.set(id, createResult.answeredAt[i]);
+      });
+      const seenIds = ackedIds.filter((id) => offerSeenAt.has(id) && createdMs.has(id));
+      const seen = seenIds.map((id) => offerSeenAt.get(id)! - answeredAt.get(id)!);
+      const seenFromCreated = seenIds.map((id) => offerSeenAt.get(id)! - createdMs.get(id)!);
       const stats = agents.reduce((sum, a) => addStats(sum, a.stats), emptyAgentStats());
 
       console.log('');
@@ -216,13 +236,21 @@ async function main(): Promise<number> {
       console.log(`rows: ${events.length} events stored, ${extra} not acknowledged to the script (retried creates), ${duplicateAcks} IDs acknowledged twice`);
       console.log(`agents: ${stats.polls} polls, ${stats.accepted} accepts, ${stats.acceptRefused} accepts refused (offer gone), ${stats.done} done, ` +
         `${stats.doneRefused} done refused, ${stats.httpErrors} other non-2xx, ${stats.transportErrors} transport errors, ${stats.failovers} failovers`);
+      if (AGENT_MODE === 'push') {
+        console.log(`streams: ${stats.streamOpens} opened, ${stats.streamDrops} dropped or refused, ${stats.streamMessages} messages, ` +
+          `${stats.streamOffers} offers; ${stats.offersFoundByPoll} offers found by a safety poll before the stream brought them; ` +
+          `${pollFirstAt.length} events first seen offered in a poll, ` +
+          `${pollFirstAt.filter((at) => killedAt && at >= killedAt && at <= (restartedAt || Infinity) + 5000).length} of them between the kill ` +
+          `and 5 s after the restart`);
+      }
       console.log(`history: ${history.length} rows, ${audit.expiredOffers} offers expired (10 → 4), ${audit.rejectedOrOtherReturns} other returns to a queue`);
       console.log(`capacity: at most ${capacityViolations} agents seen holding more than one event at once (sampled each second)`);
       console.log(`offer latency (dtCreated → first 4 → 10, history): p50 ${ms(percentile(latencies, 50))} ms, p95 ${ms(percentile(latencies, 95))} ms, ` +
         `p99 ${ms(percentile(latencies, 99))} ms, max ${ms(percentile(latencies, 100))} ms (${latencies.length} events); ` +
         `${latencies.filter((v) => v < 0).length} offers stamped before the event's dtCreated`);
-      console.log(`offer latency (dtCreated → an agent's poll first shows it): p50 ${ms(percentile(seen, 50))} ms, p95 ${ms(percentile(seen, 95))} ms, ` +
-        `p99 ${ms(percentile(seen, 99))} ms (${seen.length} events)`);
+      console.log(`offer latency (create answered → ${AGENT_MODE === 'push' ? 'the offer message arrives on an agent\'s stream' : 'an agent\'s poll first shows it'}): ` +
+        `p50 ${ms(percentile(seen, 50))} ms, p95 ${ms(percentile(seen, 95))} ms, p99 ${ms(percentile(seen, 99))} ms (${seen.length} events; ` +
+        `from dtCreated p50 ${ms(percentile(seenFromCreated, 50))} ms, p95 ${ms(percentile(seenFromCreated, 95))} ms, p99 ${ms(percentile(seenFromCreated, 99))} ms)`);
       for (const [i, log] of logs.entries()) {
         for (const line of log.lines().slice(0, 12)) console.log(`instance ${i} logged ${line}`);
       }
