@@ -215,9 +215,20 @@ if (process.env.TEST_DATABASE_URL) {
         const [created] = await stream.take(1);
         assert.deepEqual([created!.data.AcdEventsID, created!.data.ToAcdEventStatusID], [id, 1]);
         assert.ok(Date.now() - started < 1500, 'woken by NOTIFY, not by the 2 s poll');
-        assert.ok(a.userId > 0);
       } finally {
         stream.close();
+      }
+      // An agent's stream wakes on the notifications naming that agent.
+      const mine = await connect(`${origin}${c.base}/agents/me/stream`, a.token);
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        const started = Date.now();
+        await pass(h);
+        const [offer] = await mine.take(1);
+        assert.equal(offer!.data.ToAcdEventStatusID, 10);
+        assert.ok(Date.now() - started < 1500, 'woken by NOTIFY, not by the 2 s poll');
+      } finally {
+        mine.close();
       }
     });
   });

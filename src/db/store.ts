@@ -12,7 +12,11 @@ import type { Database } from './schema.ts';
 
 export type StoreKind = 'pglite' | 'postgres';
 
-/** The channel every published change notifies (payload: the ClientsID); see migration 004. */
+/**
+ * The channel every published change notifies, with the payload "<ClientsID>:<UsersID>" (UsersID
+ * empty when no agent is concerned; the whole payload empty means "look, something may have been
+ * missed"); see migration 004.
+ */
 export const CHANGE_CHANNEL = 'switchboard';
 
 export interface Store {

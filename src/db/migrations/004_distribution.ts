@@ -42,7 +42,8 @@ const UP: string[] = [
   `CREATE INDEX push_messages_created ON push_messages (created_at)`,
   `-- Triggers rather than application code, so that no transition (set-based sweeps included)
       -- can forget to publish. NOTIFY is sent at commit, and only then: listeners never see a
-      -- message whose transaction rolled back.
+      -- message whose transaction rolled back. The payload "<ClientsID>:<UsersID or empty>"
+      -- lets an agent's stream wake only for its own messages.
       CREATE FUNCTION push_event_history() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         ev record;
@@ -53,7 +54,7 @@ const UP: string[] = [
           'AcdEventsID', NEW.event_id, 'AcdEventTypesID', ev.type_id, 'AcdGroupsID', ev.queue_group_id,
           'FromAcdEventStatusID', NEW.from_status_id, 'ToAcdEventStatusID', NEW.to_status_id,
           'UsersID', NEW.agent_id, 'Actor', NEW.actor, 'Reason', NEW.reason), NEW.created_at);
-        PERFORM pg_notify('switchboard', ev.client_id::text);
+        PERFORM pg_notify('switchboard', ev.client_id || ':' || coalesce(NEW.agent_id::text, ''));
         RETURN NULL;
       END $$`,
   `CREATE TRIGGER acd_event_history_push AFTER INSERT ON acd_event_history
@@ -64,7 +65,7 @@ const UP: string[] = [
         VALUES (NEW.client_id, NEW.user_id, 'agent', jsonb_build_object(
           'UsersID', NEW.user_id, 'Change', NEW.change, 'AcdGroupsID', NEW.group_id,
           'Capacity', NEW.capacity, 'Actor', NEW.actor, 'Reason', NEW.reason), NEW.created_at);
-        PERFORM pg_notify('switchboard', NEW.client_id::text);
+        PERFORM pg_notify('switchboard', NEW.client_id || ':' || NEW.user_id);
         RETURN NULL;
       END $$`,
   `CREATE TRIGGER agent_state_history_push AFTER INSERT ON agent_state_history

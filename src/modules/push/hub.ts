@@ -10,6 +10,8 @@ import type { Store } from '../../db/store.ts';
 import { messagesAfter, type Audience, type Cursor } from './repository.ts';
 
 const BATCH = 500;
+const RETRIES = 3;
+const RETRY_MS = 50;
 
 export interface HubOptions {
   pollMs?: number;
@@ -25,6 +27,7 @@ class Stream {
   #reading: Promise<void> | null = null;
   #again = false;
   #closed = false;
+  #retries = 0;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #onError: (error: unknown) => void;
 
@@ -44,8 +47,14 @@ class Stream {
     return this.#closed;
   }
 
-  poke(): void {
+  /**
+   * Reads what is new. `notified`: a change was announced for this stream; if nothing is
+   * deliverable yet (an older transaction still running holds it back), look again shortly
+   * rather than wait for the poll.
+   */
+  poke(notified = false): void {
     if (this.#closed) return;
+    if (notified) this.#retries = RETRIES;
     if (this.#reading) {
       this.#again = true;
       return;
@@ -66,7 +75,15 @@ class Stream {
         this.#onError(error);
         return;
       }
-      if (messages.length === 0 || this.#closed) return;
+      if (this.#closed) return;
+      if (messages.length === 0) {
+        if (this.#retries > 0) {
+          this.#retries--;
+          setTimeout(() => this.poke(), RETRY_MS).unref();
+        }
+        return;
+      }
+      this.#retries = 0;
       const text = messages.map((m) => `id: ${m.id}\nevent: ${m.topic}\ndata: ${m.json}\n\n`).join('');
       const last = messages[messages.length - 1]!;
       this.#cursor = { xid: last.xid, id: last.id };
@@ -95,9 +112,14 @@ export class PushHub {
     this.#db = store.db;
     this.#options = { pollMs: options.pollMs ?? 2000, heartbeatMs: options.heartbeatMs ?? 15000 };
     this.#onError = onError;
-    // The payload names the client whose feed grew; an empty one (after a reconnect) means "look".
+    // The payload names the client whose feed grew and the agent concerned; an empty one (after
+    // a reconnect) means "look". An agent's stream wakes only for its own messages.
     this.#unsubscribe = store.onChange((payload) => {
-      for (const stream of this.#streams) if (payload === '' || payload === String(stream.audience.clientId)) stream.poke();
+      const [client, agent] = payload.split(':');
+      for (const stream of this.#streams) {
+        const { clientId, agentId } = stream.audience;
+        if (payload === '' || (client === String(clientId) && (agentId === undefined || agent === String(agentId)))) stream.poke(true);
+      }
     });
   }
 
