@@ -5,7 +5,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type CompiledQuery } from 'kysely';
 import { describeStores } from './helper.ts';
-import { copyBatch, inlineParameters } from '../src/db/copy-out.ts';
+import fc from 'fast-check';
+import { BinaryRows, copyBatch, inlineParameters } from '../src/db/copy-out.ts';
 import { createUser } from './fixtures-groups.ts';
 
 const AWKWARD = ["o'brien", 'back\\slash', '$1 and $2', "quote'\\'mix", 'ümlaut ☎', 'semi;colon--', ''];
@@ -52,4 +53,45 @@ it('writes parameters as literals only when they are plain values', () => {
   assert.match(inlineParameters(query(['a\\b', 2]))!, /^SELECT \( E'a\\\\b'\), \(2\)$/);
   assert.equal(inlineParameters(query([new Date(0), 1])), undefined);
   assert.equal(inlineParameters(query([Number.NaN, 1])), undefined);
+});
+
+/** PostgreSQL's binary COPY of rows of text fields (null as length -1). */
+function binaryCopy(rows: (string | null)[][], extension = 0): Buffer {
+  const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(4), Buffer.alloc(4)];
+  parts[2]!.writeInt32BE(extension);
+  parts.push(Buffer.alloc(extension));
+  for (const row of rows) {
+    const count = Buffer.alloc(2);
+    count.writeInt16BE(row.length);
+    parts.push(count);
+    for (const value of row) {
+      const length = Buffer.alloc(4);
+      const bytes = value === null ? Buffer.alloc(0) : Buffer.from(value, 'utf8');
+      length.writeInt32BE(value === null ? -1 : bytes.length);
+      parts.push(length, bytes);
+    }
+  }
+  parts.push(Buffer.from([0xff, 0xff]));
+  return Buffer.concat(parts);
+}
+
+it('parses binary COPY data however it is cut into chunks', () => {
+  const row = fc.tuple(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'binary', minLength: 2000, maxLength: 5000 })), fc.option(fc.string({ maxLength: 20 })), fc.string({ maxLength: 12 }));
+  fc.assert(fc.property(
+    fc.array(row, { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 9000 }), { minLength: 1, maxLength: 30 }), fc.nat(8),
+    (rows, cuts, extension) => {
+      const data = binaryCopy(rows, extension);
+      const parser = new BinaryRows();
+      let at = 0;
+      for (let c = 0; at < data.length; c++) {
+        const size = cuts[c % cuts.length]!;
+        parser.push(data.subarray(at, at + size));
+        at += size;
+      }
+      const batch = parser.finish();
+      assert.equal(batch.rows, rows.length);
+      assert.equal(Buffer.concat(batch.body).toString('utf8'), rows.map((r) => r[0]).join(','));
+      if (rows.length > 0) assert.deepEqual(batch.last, rows.at(-1)!.slice(1));
+    },
+  ), { numRuns: 300 });
 });

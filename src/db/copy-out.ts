@@ -15,6 +15,7 @@ export function registerCopyOut(db: Kysely<any>, pool: pg.Pool): void {
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const OUT_CHUNK = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 function literal(value: unknown): string | undefined {
   if (value === null || value === undefined) return 'NULL';
@@ -44,8 +45,8 @@ export interface CopiedBatch {
  * and (length, bytes) per field, then a -1 trailer. Rows may straddle chunks; the unparsed rest
  * is carried over. Values of the first field are copied straight into the output chunks.
  */
-class BinaryRows {
-  #carry: Buffer = Buffer.alloc(0);
+export class BinaryRows {
+  #carry: Buffer = EMPTY;
   #headerDone = false;
   #out: Buffer = Buffer.allocUnsafe(OUT_CHUNK);
   #outAt = 0;
@@ -54,27 +55,46 @@ class BinaryRows {
   last: (string | null)[] = [];
 
   push(chunk: Buffer): void {
-    const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
-    let lastRanges: [number, number][] | undefined;
     let at = 0;
-    if (!this.#headerDone) {
-      if (buf.length < 19) {
-        this.#carry = Buffer.from(buf);
-        return;
+    if (this.#carry.length > 0) {
+      // A row straddles the chunks: complete it from as little of the new chunk as it needs, so
+      // the common case copies a row's worth of bytes, not a whole chunk.
+      for (let take = Math.min(chunk.length, 4096); ; take = Math.min(chunk.length, take * 4)) {
+        const joined = Buffer.concat([this.#carry, chunk.subarray(0, take)]);
+        const end = this.#parse(joined, 0, 1);
+        if (end > this.#carry.length) {
+          at = end - this.#carry.length;
+          this.#carry = EMPTY;
+          break;
+        }
+        if (take === chunk.length) {
+          this.#carry = Buffer.from(joined.subarray(end));
+          return;
+        }
       }
-      if (!buf.subarray(0, 11).equals(SIGNATURE)) throw new Error('COPY: not the binary format');
-      at = 19 + buf.readInt32BE(15);
+    }
+    const end = this.#parse(chunk, at, Infinity);
+    // Copied, not sliced: a slice would keep the whole chunk alive.
+    this.#carry = end < chunk.length ? Buffer.from(chunk.subarray(end)) : EMPTY;
+  }
+
+  /** Consumes the header and up to `maxRows` complete rows of `buf` from `at`; returns where it stopped. */
+  #parse(buf: Buffer, at: number, maxRows: number): number {
+    if (!this.#headerDone) {
+      if (buf.length - at < 19) return at;
+      if (!buf.subarray(at, at + 11).equals(SIGNATURE)) throw new Error('COPY: not the binary format');
+      const extension = buf.readInt32BE(at + 15);
+      if (buf.length - at < 19 + extension) return at;
+      at += 19 + extension;
       this.#headerDone = true;
     }
-    for (;;) {
+    let lastRanges: [number, number][] | undefined;
+    for (let parsed = 0; parsed < maxRows; parsed++) {
       const rowStart = at;
       if (buf.length - at < 2) break;
       const fields = buf.readInt16BE(at);
-      if (fields === -1) {
-        at += 2;
-        break;
-      }
       at += 2;
+      if (fields === -1) break;
       const ranges: [number, number][] = [];
       let complete = true;
       for (let f = 0; f < fields; f++) {
@@ -94,10 +114,9 @@ class BinaryRows {
       lastRanges = ranges;
       this.rows++;
     }
-    // Only the last row's keys matter (the next batch continues after them): decoded once per chunk.
+    // Only the last row's keys matter (the next batch continues after them): decoded once per call.
     if (lastRanges) this.last = lastRanges.slice(1).map(([s, e]) => (s === -1 ? null : buf.toString('utf8', s, e)));
-    // Copied, not sliced: a slice would keep the whole chunk alive.
-    this.#carry = at < buf.length ? Buffer.from(buf.subarray(at)) : Buffer.alloc(0);
+    return at;
   }
 
   #emit(buf: Buffer, [start, end]: [number, number]): void {
