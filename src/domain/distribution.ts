@@ -78,7 +78,8 @@ export function pickAgent(
  * Walks the queue in order (the caller passes it sorted by Priority descending, then age) and
  * offers each event to an eligible agent with a free place. An event nobody can take keeps its
  * place and does not hold up the events behind it that someone can take. `now` becomes the
- * idle mark of an agent who gets an offer, so the next event prefers someone else.
+ * idle mark of an agent who gets an offer, so the next event prefers someone else. Answers the
+ * agents as the offers leave them (fewer free places), for the next page of the queue.
  */
 export function planOffers(
   algorithm: number,
@@ -86,7 +87,7 @@ export function planOffers(
   agents: AvailableAgent[],
   lastUserId: number | null,
   now: number,
-): { offers: Offer[]; lastUserId: number | null } {
+): { offers: Offer[]; lastUserId: number | null; agents: AvailableAgent[] } {
   const pool = agents.map((a) => ({ ...a, free: { ...a.free } }));
   const offers: Offer[] = [];
   let last = lastUserId;
@@ -98,5 +99,5 @@ export function planOffers(
     last = chosen.userId;
     offers.push({ eventId: event.id, userId: chosen.userId });
   }
-  return { offers, lastUserId: last };
+  return { offers, lastUserId: last, agents: pool };
 }

@@ -59,7 +59,7 @@ export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: 
       WHERE s.user_id = ANY(${locked.map((a) => a.userId)}::int[]) AND s.b_logged_in`.execute(trx);
     const present = new Set(stillIn.map((r) => r.user_id));
     const skillsOf = new Map(members.map((m) => [m.user_id, m.skills]));
-    const agents: AvailableAgent[] = locked
+    let agents: AvailableAgent[] = locked
       .filter((a) => present.has(a.userId) && Object.values(a.free).some((n) => n > 0))
       .map((a) => ({ ...a, skills: skillsOf.get(a.userId) ?? {} }));
     if (agents.length === 0) return 0;
@@ -74,14 +74,9 @@ export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: 
       const queue: WaitingEvent[] = page.map((r) => ({ id: r.id, typeId: r.type_id, targetUserId: r.user_id, skills: requirements(r) }));
       const plan = planOffers(group.algorithm, queue, agents, lastUserId, nowMs);
       lastUserId = plan.lastUserId;
+      agents = plan.agents;
       if (plan.offers.length > 0) {
         offered += await writeOffers(trx, groupId, plan.offers, now, new Date(nowMs + group.timeout * 1000));
-        for (const o of plan.offers) {
-          const agent = agents.find((a) => a.userId === o.userId)!;
-          const type = String(page.find((r) => r.id === o.eventId)!.type_id);
-          agent.free[type] -= 1;
-          agent.idleSinceMs = nowMs;
-        }
       }
       if (page.length < pageSize || !agents.some((a) => Object.values(a.free).some((n) => n > 0))) break;
       after = page[page.length - 1];

@@ -158,16 +158,19 @@ export interface QueueFigures {
   agentsLoggedIn: number;
 }
 
-/** A group's queue at a glance, for supervisors. */
-export async function queueFigures(db: Db, groupId: number): Promise<QueueFigures> {
+/** A group's queue at a glance, for supervisors; undefined when the client has no such group. */
+export async function queueFigures(db: Db, clientId: number, groupId: number): Promise<QueueFigures | undefined> {
   const { rows: [row] } = await sql<{ waiting: number; offered: number; in_hand: number; oldest: Date | string | null; agents: number }>`
-    SELECT
-      count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)})::int AS waiting,
-      count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)})::int AS offered,
-      count(*) FILTER (WHERE status_id IN (${sql.lit(Status.New)}, ${sql.lit(Status.Seen)}, ${sql.lit(Status.Remind)}))::int AS in_hand,
-      min(created_at) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}) AS oldest,
+    SELECT q.*,
       (SELECT count(*)::int FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
-        WHERE l.group_id = ${groupId}) AS agents
-    FROM acd_events WHERE queue_group_id = ${groupId} AND status_id < 98`.execute(db);
-  return { waiting: row!.waiting, offered: row!.offered, inHand: row!.in_hand, oldestWaitingSince: row!.oldest, agentsLoggedIn: row!.agents };
+        WHERE l.group_id = g.id) AS agents
+    FROM acd_groups g CROSS JOIN LATERAL (
+      SELECT
+        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)})::int AS waiting,
+        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)})::int AS offered,
+        count(*) FILTER (WHERE status_id IN (${sql.lit(Status.New)}, ${sql.lit(Status.Seen)}, ${sql.lit(Status.Remind)}))::int AS in_hand,
+        min(created_at) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}) AS oldest
+      FROM acd_events WHERE queue_group_id = g.id AND status_id < ${sql.lit(Status.ChatClosed)}) q
+    WHERE g.id = ${groupId} AND g.client_id = ${clientId}`.execute(db);
+  return row && { waiting: row.waiting, offered: row.offered, inHand: row.in_hand, oldestWaitingSince: row.oldest, agentsLoggedIn: row.agents };
 }

@@ -9,13 +9,13 @@ import { actorLabel } from '../../http/auth.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { nextStatus, reassignedStatus, Status, type AgentAction } from '../../domain/event-flow.ts';
 import { parseLocalTimestamp } from '../../domain/dialler.ts';
-import { EventNotFound, GroupNotFound, InvalidField, NotAMember, UserNotFound, WrongEventStatus } from '../../errors.ts';
+import { Conflict, EventNotFound, GroupNotFound, InvalidField, NotAMember, UserNotFound, WrongEventStatus } from '../../errors.ts';
 import { lockGroup } from '../groups/repository.ts';
 import { lockUser } from '../users/repository.ts';
 import { lockMembership } from '../agents/repository.ts';
 import type { MoveInput } from './schemas.ts';
 import * as repo from './repository.ts';
-import { isQuick, quickAction } from './quick-action.ts';
+import { isQuick, quickAction, type QuickAction } from './quick-action.ts';
 import type { EventChanges, LockedEvent } from './repository.ts';
 
 type Db = Kysely<Database>;
@@ -63,55 +63,24 @@ const released: EventChanges = { agent_id: null, lease_until: null, offered_at: 
 export async function act(
   db: Db, clock: Clock, client: ClientContext, actor: Actor, agentId: number, eventId: number, action: AgentAction, input: ActionInput = {},
 ): Promise<string> {
-  const nowMs = clock.now();
-  const now = new Date(nowMs);
+  const now = new Date(clock.now());
   const label = actorLabel(actor);
-  if (isQuick(action)) {
-    const json = await quickAction(db, client.id, client.timeZone, agentId, eventId, action, label, input.Comment ?? null, now);
-    if (json !== undefined) return json;
-  }
+  if (isQuick(action)) return quickOrExplain(db, client, agentId, eventId, action, label, input.Comment ?? null, now);
   await db.transaction().execute(async (trx) => {
-    const event = await repo.lockEvent(trx, client.id, eventId, agentId);
-    // Not theirs (or not at all): the same 404, so an agent cannot probe other agents' work.
-    if (!event) throw new EventNotFound();
+    const event = await lockHeldEvent(trx, client, agentId, eventId);
     const to = nextStatus(action, eventId, event.statusId);
     let changes: EventChanges = {};
     let reason: string | null = null;
-    switch (action) {
-      case 'accept':
-        if (event.leaseUntil !== null && event.leaseUntil <= nowMs) {
-          throw new WrongEventStatus(eventId, `${event.statusId} (the offer expired)`, 'accept', '10 within the offer time');
-        }
-        changes = { status_id: Status.New, lease_until: null, received_at: now };
-        break;
-      case 'reject':
-        changes = { ...released, status_id: Status.TransportToGroup };
-        reason = 'rejected';
-        break;
-      case 'seen':
-        changes = { status_id: Status.Seen };
-        break;
-      case 'remind': {
-        const parsed = parseLocalTimestamp(input.dtRemind ?? '', client.timeZone);
-        if (!parsed.ok) throw new InvalidField('dtRemind', parsed.reason);
-        if (parsed.value.getTime() <= nowMs) throw new InvalidField('dtRemind', 'must be in the future');
-        changes = { status_id: Status.Remind, remind_at: parsed.value };
-        break;
-      }
-      case 'done':
-        // jtel's LastAgentTime of an event: the seconds the agent worked on it.
-        changes = { status_id: Status.Done, remind_at: null, last_agent_time: Math.max(0, Math.round((nowMs - (event.receivedAt ?? nowMs)) / 1000)) };
-        await repo.markAgentFinished(trx, agentId, now);
-        break;
-      case 'forward': {
-        const target = await moveTarget(trx, client, event, input);
-        changes = { ...released, ...target.changes, status_id: Status.TransportToGroup, remind_at: null };
-        reason = `forwarded ${target.reason}`;
-        await repo.markAgentFinished(trx, agentId, now);
-        break;
-      }
-      case 'comment':
-        break;
+    if (action === 'remind') {
+      const parsed = parseLocalTimestamp(input.dtRemind ?? '', client.timeZone);
+      if (!parsed.ok) throw new InvalidField('dtRemind', parsed.reason);
+      if (parsed.value.getTime() <= now.getTime()) throw new InvalidField('dtRemind', 'must be in the future');
+      changes = { status_id: Status.Remind, remind_at: parsed.value };
+    } else if (action === 'forward') {
+      const target = await moveTarget(trx, client, event, input);
+      changes = { ...released, ...target.changes, status_id: Status.TransportToGroup, remind_at: null };
+      reason = `forwarded ${target.reason}`;
+      await repo.markAgentFinished(trx, agentId, now);
     }
     const moved = to !== null && to !== event.statusId;
     if (moved || Object.keys(changes).length > 0) {
@@ -120,6 +89,36 @@ export async function act(
     if (input.Comment) await repo.insertComment(trx, eventId, label, input.Comment, now);
   });
   return repo.workItemJson(db, client.id, client.timeZone, eventId);
+}
+
+/** The event, locked, if this agent holds it; else the same 404 as for no event at all, so an agent cannot probe other agents' work. */
+async function lockHeldEvent(trx: Db, client: ClientContext, agentId: number, eventId: number): Promise<LockedEvent> {
+  const event = await repo.lockEvent(trx, client.id, eventId, agentId);
+  if (!event) throw new EventNotFound();
+  return event;
+}
+
+/**
+ * Accept, reject, seen and done are one statement each (quick-action.ts). When it finds nothing
+ * to do, the event is looked at under its lock to say why (404, or 409 naming the status it
+ * needs); if it turns out the action is allowed after all (the event changed in between), the
+ * statement runs once more.
+ */
+async function quickOrExplain(
+  db: Db, client: ClientContext, agentId: number, eventId: number, action: QuickAction, label: string, comment: string | null, now: Date,
+): Promise<string> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const json = await quickAction(db, client.id, client.timeZone, agentId, eventId, action, label, comment, now);
+    if (json !== undefined) return json;
+    await db.transaction().execute(async (trx) => {
+      const event = await lockHeldEvent(trx, client, agentId, eventId);
+      nextStatus(action, eventId, event.statusId);
+      if (action === 'accept' && event.leaseUntil !== null && event.leaseUntil <= now.getTime()) {
+        throw new WrongEventStatus(eventId, `${event.statusId} (the offer expired)`, 'accept', '10 within the offer time');
+      }
+    });
+  }
+  throw new Conflict(`ACD event ${eventId} changed while it was being changed; try again`);
 }
 
 /** A supervisor moves any event of the client, whoever holds it, to another queue or agent. */
@@ -139,9 +138,8 @@ export async function reassign(db: Db, clock: Clock, client: ClientContext, acto
 }
 
 export async function queueView(db: Db, client: ClientContext, groupId: number, nowMs: number) {
-  const group = await lockGroup(db, client.id, groupId, 'share');
-  if (!group) throw new GroupNotFound(groupId);
-  const f = await repo.queueFigures(db, groupId);
+  const f = await repo.queueFigures(db, client.id, groupId);
+  if (!f) throw new GroupNotFound(groupId);
   return {
     AcdGroupsID: groupId,
     Waiting: f.waiting,
