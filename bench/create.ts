@@ -5,6 +5,7 @@
 //
 //   npm run bench:create            (DATABASE_URL names the PostgreSQL server; default local)
 //   BENCH_SECONDS=5 npm run bench:create
+//   BENCH_STORES=postgres npm run bench:create     (one store only, e.g. while profiling)
 //
 // Prints one line per measurement and ends with one JSON line of the summary.
 import autocannon, { type Result } from 'autocannon';
@@ -168,7 +169,8 @@ async function benchStore(kind: StoreKind, store: Store): Promise<StoreSummary> 
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const pglite = await withTempDir('switchboard-bench', async (dir) => {
+  const stores = (process.env.BENCH_STORES ?? 'pglite,postgres').split(',');
+  const pglite = !stores.includes('pglite') ? undefined : await withTempDir('switchboard-bench', async (dir) => {
     const store = await openStore({ dataDir: dir });
     try {
       return await benchStore('pglite', store);
@@ -176,7 +178,7 @@ async function main(): Promise<void> {
       await store.close();
     }
   });
-  const postgres = await withFreshDatabase('sb_bench_create', async (url) => {
+  const postgres = !stores.includes('postgres') ? undefined : await withFreshDatabase('sb_bench_create', async (url) => {
     const store = await openStore({ databaseUrl: url });
     try {
       return await benchStore('postgres', store);
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
 
   console.log('');
   for (const [kind, s] of Object.entries({ pglite, postgres })) {
+    if (!s) continue;
     const verdict = s.ratio >= TARGET_RATIO ? 'meets' : 'MISSES';
     console.log(`${kind}: create ${s.rps} req/s vs floor ${s.floorRps} req/s = ${s.ratio}x (${verdict} the ${TARGET_RATIO}x target), create p99 ${s.p99Ms} ms`);
     console.log(`${kind}: create vs the authenticated floor ${s.authFloorRps} req/s = ${s.authRatio}x`);

@@ -22,11 +22,14 @@ import { agentRoutes } from './modules/agents/routes.ts';
 import { workRoutes } from './modules/work/routes.ts';
 import { pushRoutes } from './modules/push/routes.ts';
 import { Distributor } from './distributor/distributor.ts';
+import { CredentialCache } from './http/credential-cache.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     clock: Clock;
+    /** Credentials verified by this instance (see src/http/credential-cache.ts). */
+    credentials: CredentialCache;
     distributor: Distributor;
     /** Whether this instance runs the engine (and the other background sweeps). */
     distributorRunning: boolean;
@@ -81,6 +84,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
 
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? systemClock);
+  const credentials = new CredentialCache(options.store);
+  app.decorate('credentials', credentials);
+  app.addHook('onClose', async () => credentials.close());
   const distributor = new Distributor(options.store.db, options.clock ?? systemClock, {
     sweepMs: options.distributorSweepMs,
     onError: (error) => app.log.error({ err: error }, 'distribution pass failed'),

@@ -4,6 +4,7 @@ import * as initial from './migrations/001_initial.ts';
 import * as queueOffhookAnnouncement from './migrations/002_queue_offhook_announcement.ts';
 import * as agents from './migrations/003_agents.ts';
 import * as distribution from './migrations/004_distribution.ts';
+import * as hotPath from './migrations/005_hot_path.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '002_queue_offhook_announcement': queueOffhookAnnouncement,
   '003_agents': agents,
   '004_distribution': distribution,
+  '005_hot_path': hotPath,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

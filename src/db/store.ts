@@ -19,6 +19,13 @@ export type StoreKind = 'pglite' | 'postgres';
  */
 export const CHANGE_CHANNEL = 'switchboard';
 
+/**
+ * The channel a change of credentials notifies (migration 005): "c:<ClientsID>" when a client's
+ * token or time zone changed or the client went, "u:<UsersID>" when a session of that agent
+ * ended. Instances that cache credentials forget the entries concerned.
+ */
+export const CREDENTIALS_CHANNEL = 'switchboard_credentials';
+
 export interface Store {
   kind: StoreKind;
   db: Kysely<Database>;
@@ -27,6 +34,22 @@ export interface Store {
    * or (on PostgreSQL) any other; returns the unsubscribe function.
    */
   onChange(listener: (payload: string) => void): () => void;
+  /**
+   * Publishes a committed change on CHANGE_CHANNEL that no trigger announced (an event's
+   * creation, see migration 005): this process's listeners hear it at once, other instances
+   * within a few milliseconds, many announcements sharing one NOTIFY.
+   */
+  announce(payload: string): void;
+  /**
+   * Calls `listener` with the payload of every notification on CREDENTIALS_CHANNEL, and with ''
+   * whenever notifications may have been missed (the listening connection dropped or came back).
+   */
+  onCredentialsChange(listener: (payload: string) => void): () => void;
+  /**
+   * Whether every notification is being received right now: a cache may trust what it learned
+   * only while this holds (PGlite: always; PostgreSQL: while the listening connection is up).
+   */
+  notificationsLive(): boolean;
   close(): Promise<void>;
 }
 
@@ -71,61 +94,147 @@ function openPostgres(url: string, poolSize = 10, prepared = true): Store {
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   registerCopyOut(db, pool);
-  const listeners = new ChangeListeners();
-  const listener = new PostgresListener(url, listeners);
+  const channels = { [CHANGE_CHANNEL]: new ChangeListeners(), [CREDENTIALS_CHANNEL]: new ChangeListeners() };
+  const listener = new PostgresListener(url, channels);
+  const announcer = new Announcer((payloads) => listener.notify(payloads, db));
   return {
     kind: 'postgres',
     db,
     onChange: (fn) => {
       listener.ensure();
-      return listeners.add(fn);
+      return channels[CHANGE_CHANNEL].add(fn);
     },
+    announce: (payload) => {
+      channels[CHANGE_CHANNEL].emit(payload);
+      announcer.add(payload);
+    },
+    onCredentialsChange: (fn) => {
+      listener.ensure();
+      return channels[CREDENTIALS_CHANNEL].add(fn);
+    },
+    notificationsLive: () => listener.live,
     close: async () => {
+      await announcer.close();
       await listener.close();
       await db.destroy();
     },
   };
 }
 
+/** How long announcements gather before they go out in one NOTIFY. */
+const ANNOUNCE_DELAY_MS = 5;
+
+/**
+ * Gathers announcements and sends them together: at most one NOTIFY transaction in flight and one
+ * every few milliseconds, however many changes commit meanwhile (PostgreSQL serialises the
+ * commits of notifying transactions, so one per change would cap the rate of changes).
+ */
+class Announcer {
+  readonly #send: (payloads: string[]) => Promise<void>;
+  readonly #pending = new Set<string>();
+  #timer: NodeJS.Timeout | null = null;
+  #sending: Promise<void> | null = null;
+  constructor(send: (payloads: string[]) => Promise<void>) {
+    this.#send = send;
+  }
+  add(payload: string): void {
+    this.#pending.add(payload);
+    this.#schedule();
+  }
+  #schedule(): void {
+    if (this.#timer || this.#sending || this.#pending.size === 0) return;
+    this.#timer = setTimeout(() => this.#flush(), ANNOUNCE_DELAY_MS);
+  }
+  #flush(): void {
+    this.#timer = null;
+    const payloads = [...this.#pending];
+    this.#pending.clear();
+    // A failed NOTIFY only delays other instances: their sweeps and polls find the change.
+    this.#sending = this.#send(payloads).catch(() => undefined).finally(() => {
+      this.#sending = null;
+      this.#schedule();
+    });
+  }
+  async close(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#flush();
+    }
+    await this.#sending;
+  }
+}
+
 /**
  * One connection outside the pool that LISTENs, opened on first use. When it drops it comes back
- * after a pause; what was notified meanwhile is not lost, because listeners treat a notification
- * only as a hint to read the tables (and the distributor sweeps anyway).
+ * after a pause; what was notified meanwhile is not lost for the change feed, because its
+ * listeners treat a notification only as a hint to read the tables (and the distributor sweeps
+ * anyway). Every channel hears '' when the connection drops and when it is back.
  */
 class PostgresListener {
   readonly #url: string;
-  readonly #listeners: ChangeListeners;
+  readonly #channels: Record<string, ChangeListeners>;
   #client: pg.Client | null = null;
+  #live = false;
   #closed = false;
   #retry: NodeJS.Timeout | null = null;
-  constructor(url: string, listeners: ChangeListeners) {
+  constructor(url: string, channels: Record<string, ChangeListeners>) {
     this.#url = url;
-    this.#listeners = listeners;
+    this.#channels = channels;
+  }
+  get live(): boolean {
+    return this.#live;
+  }
+  #emitAll(payload: string): void {
+    for (const listeners of Object.values(this.#channels)) listeners.emit(payload);
   }
   ensure(): void {
     if (this.#client || this.#closed) return;
-    const client = new pg.Client({ connectionString: this.#url });
+    // Keep-alive: a connection that died without a word must not look live for long.
+    const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
     this.#client = client;
     const reconnect = () => {
       if (this.#client !== client) return;
       this.#client = null;
+      if (this.#live) {
+        this.#live = false;
+        this.#emitAll('');
+      }
       client.end().catch(() => undefined);
       if (!this.#closed) {
         this.#retry = setTimeout(() => this.ensure(), 1000);
         this.#retry.unref();
       }
     };
-    client.on('notification', (message) => this.#listeners.emit(message.payload ?? ''));
+    client.on('notification', (message) => {
+      // Our own announcements (sent on this connection) were heard here when they were made.
+      if (message.processId === (client as unknown as { processID?: number }).processID) return;
+      this.#channels[message.channel]?.emit(message.payload ?? '');
+    });
     client.on('error', reconnect);
     client.on('end', reconnect);
     client.connect()
-      .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
-      // A reconnect may have missed notifications: tell listeners to look.
-      .then(() => this.#listeners.emit(''))
+      .then(() => client.query(Object.keys(this.#channels).map((channel) => `LISTEN ${channel}`).join('; ')))
+      .then(() => {
+        if (this.#client !== client) return;
+        this.#live = true;
+        // A reconnect may have missed notifications: tell listeners to look.
+        this.#emitAll('');
+      })
       .catch(reconnect);
+  }
+  /**
+   * NOTIFYs the payloads on CHANGE_CHANNEL in one transaction: on the listening connection when it
+   * is up (its echo is then recognised and skipped), else on a pooled one.
+   */
+  async notify(payloads: string[], db: Kysely<Database>): Promise<void> {
+    const client = this.#live ? this.#client : null;
+    const text = 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p';
+    if (client) await client.query(text, [CHANGE_CHANNEL, payloads]);
+    else await sql`SELECT pg_notify(${CHANGE_CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`.execute(db);
   }
   async close(): Promise<void> {
     this.#closed = true;
+    this.#live = false;
     if (this.#retry) clearTimeout(this.#retry);
     const client = this.#client;
     this.#client = null;
@@ -144,10 +253,23 @@ async function openPGlite(dataDir?: string): Promise<Store> {
   await pglite.waitReady;
   // LISTEN now, before any traffic: issued later it could land inside another caller's
   // transaction on the single session, and vanish with its rollback.
-  const listeners = new ChangeListeners();
-  await pglite.listen(CHANGE_CHANNEL, (payload) => listeners.emit(payload));
+  // PGlite calls listeners before the notifying statement's promise settles, so whoever made a
+  // change finds every listener already told.
+  const changes = new ChangeListeners();
+  const credentials = new ChangeListeners();
+  await pglite.listen(CHANGE_CHANNEL, (payload) => changes.emit(payload));
+  await pglite.listen(CREDENTIALS_CHANNEL, (payload) => credentials.emit(payload));
   const db = new Kysely<Database>({ dialect: new PGliteSessionDialect(pglite) });
-  return { kind: 'pglite', db, onChange: (fn) => listeners.add(fn), close: () => db.destroy() };
+  return {
+    kind: 'pglite',
+    db,
+    onChange: (fn) => changes.add(fn),
+    // One process: its listeners are everyone who needs to hear.
+    announce: (payload) => changes.emit(payload),
+    onCredentialsChange: (fn) => credentials.add(fn),
+    notificationsLive: () => true,
+    close: () => db.destroy(),
+  };
 }
 
 export async function isReachable(store: Store): Promise<boolean> {

@@ -56,21 +56,27 @@ export async function authenticateClient(this: FastifyInstance, request: Fastify
   const raw = (request.params as { ClientsID?: string }).ClientsID ?? '';
   const clientId = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
   if (!token || !(clientId <= MAX_CLIENT_ID)) throw new Unauthorized();
-  const row = await findClientCredentials(this.store.db, clientId);
+  const db = this.store.db;
+  const row = await this.credentials.client(clientId, async () => {
+    const stored = await findClientCredentials(db, clientId);
+    return stored ? { tokenHash: stored.token_hash, timeZone: stored.time_zone } : null;
+  });
   // Compare even when the client is unknown, so timing does not tell which ClientsIDs exist.
-  const isClientToken = tokenMatches(token, row?.token_hash ?? '0'.repeat(64));
+  const isClientToken = tokenMatches(token, row ? row.tokenHash : '0'.repeat(64));
   if (!row) throw new Unauthorized();
   const agentArea = AGENT_AREA.test(request.routeOptions.url ?? '');
   if (isClientToken) {
     if (agentArea) throw new AgentTokenRequired();
     request.actor = CLIENT;
   } else {
-    const session = await findSession(this.store.db, clientId, hashToken(token), new Date(this.clock.now()));
+    const hash = hashToken(token);
+    const now = new Date(this.clock.now());
+    const session = await this.credentials.session(clientId, hash, now, () => findSession(db, clientId, hash, now));
     if (!session) throw new Unauthorized();
     if (!agentArea) throw new AgentAreaOnly();
     request.actor = { kind: 'agent', userId: session.userId, sessionId: session.id };
   }
-  request.client = { id: clientId, timeZone: row.time_zone };
+  request.client = { id: clientId, timeZone: row.timeZone };
 }
 
 export async function authenticateAdmin(this: FastifyInstance, request: FastifyRequest): Promise<void> {

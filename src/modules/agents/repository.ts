@@ -2,6 +2,7 @@
 // writes take a user id the service has already checked (and locked) within the client.
 import { sql, type Kysely } from 'kysely';
 import type { AgentStateChange, Database } from '../../db/schema.ts';
+import type { AgentSession } from '../../http/credential-cache.ts';
 import { selectRecords } from '../../http/records.ts';
 import { AgentRecord } from './records.ts';
 
@@ -51,16 +52,16 @@ export async function deleteSession(db: Db, sessionId: number): Promise<void> {
 }
 
 /** A live session of a user of this client, by the hash of its token. */
-export async function findSession(db: Db, clientId: number, tokenHash: string, now: Date): Promise<{ id: number; userId: number } | undefined> {
+export async function findSession(db: Db, clientId: number, tokenHash: string, now: Date): Promise<AgentSession | undefined> {
   const row = await db
     .selectFrom('agent_sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['s.id', 's.user_id'])
+    .select(['s.id', 's.user_id', 's.expires_at'])
     .where('s.token_hash', '=', tokenHash)
     .where('u.client_id', '=', clientId)
     .where('s.expires_at', '>', now)
     .executeTakeFirst();
-  return row && { id: row.id, userId: row.user_id };
+  return row && { id: row.id, userId: row.user_id, clientId, expiresAt: row.expires_at };
 }
 
 export interface AgentState {

@@ -38,6 +38,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     await agents.setPassword(db, app.clock, request.client, request.params.UsersID, request.body.Password);
+    app.credentials.forgetAgent(request.params.UsersID);
     return { status: 200 };
   });
 
@@ -62,7 +63,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: StatusOnly, ...errors },
     },
   }, async (request) => {
-    await agents.logout(db, session(request).sessionId);
+    const { sessionId, userId } = session(request);
+    await agents.logout(db, sessionId);
+    app.credentials.forgetAgent(userId);
     return { status: 200 };
   });
 

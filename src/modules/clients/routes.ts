@@ -40,6 +40,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const created = await createClient(app.store.db, request.body);
+    app.credentials.forgetClient(created.ClientsID);
     return { records: [created], count: 1, status: 200 };
   });
 
@@ -59,6 +60,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const credentials = await rotateClientToken(app.store.db, request.params.ClientsID);
+    app.credentials.forgetClient(request.params.ClientsID);
     return { records: [credentials], count: 1, status: 200 };
   });
 };

@@ -3,6 +3,7 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { AcdEventsTable, Database } from '../../db/schema.ts';
 import { jsonProjection, selectRecords } from '../../http/records.ts';
+import { ShapedStatement } from '../../db/shaped-statement.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
 import { FIRST_CLOSED_STATUS } from './enumerations.ts';
 import { EventRecord, type CreateResult } from './records.ts';
@@ -94,17 +95,56 @@ const EVENT_COLUMN_TYPES: Record<string, string> = {
   created_at: 'timestamptz', modified_at: 'timestamptz', last_modified_at: 'timestamptz',
 };
 
-function guardSql(guard: TargetGuard) {
-  const conditions = guard.groups.map(({ id, type }) => {
-    const noRule = id === guard.noDuplicateRuleOn ? sql` AND NOT g.b_avoid_duplicate_events` : sql``;
-    return sql`EXISTS (SELECT 1 FROM acd_groups g WHERE g.id = ${id} AND g.client_id = ${guard.clientId} AND g.group_type = ${type}${noRule})`;
-  });
-  if (guard.member) {
-    conditions.push(sql`EXISTS (SELECT 1 FROM acd_group_members m JOIN users u ON u.id = m.user_id
-      WHERE m.group_id = ${guard.member.groupId} AND m.user_id = ${guard.member.userId} AND u.client_id = ${guard.clientId})`);
-  }
-  return sql.join(conditions, sql` AND `);
+interface GuardedCreate {
+  values: NewEvent;
+  guard: TargetGuard;
+  actor: string;
+  timeZone: string;
 }
+
+const columnsOf = (values: NewEvent) => Object.keys(values).filter((c) => EVENT_COLUMN_TYPES[c] !== undefined);
+
+/**
+ * The guarded insert's text depends only on which columns are given and on the guard's shape;
+ * its values are, in order: the columns', actor, time zone, ClientsID, each group's id and kind,
+ * then the member's group and user.
+ */
+const guardedCreate = new ShapedStatement<GuardedCreate>({
+  shape: ({ values, guard }) =>
+    `${columnsOf(values).join()}|${guard.groups.map((g) => (g.id === guard.noDuplicateRuleOn ? 'n' : 'g')).join('')}|${guard.member ? 'm' : ''}`,
+  values: ({ values, guard, actor, timeZone }) => [
+    ...columnsOf(values).map((c) => (values as Record<string, unknown>)[c] ?? null),
+    actor, timeZone, guard.clientId,
+    ...guard.groups.flatMap((g) => [g.id, g.type]),
+    ...(guard.member ? [guard.member.groupId, guard.member.userId] : []),
+  ],
+  build: ({ values, guard }, value) => {
+    const columns = columnsOf(values);
+    let next = 0;
+    const selected = columns.map((c) => sql`${value(next++)}::${sql.raw(EVENT_COLUMN_TYPES[c]!)}`);
+    const actor = value(next++);
+    const timeZone = value(next++) as string;
+    const clientId = value(next++);
+    const conditions = guard.groups.map(({ id }) => {
+      const noRule = id === guard.noDuplicateRuleOn ? sql` AND NOT g.b_avoid_duplicate_events` : sql``;
+      return sql`EXISTS (SELECT 1 FROM acd_groups g WHERE g.id = ${value(next++)} AND g.client_id = ${clientId} AND g.group_type = ${value(next++)}${noRule})`;
+    });
+    if (guard.member) {
+      conditions.push(sql`EXISTS (SELECT 1 FROM acd_group_members m JOIN users u ON u.id = m.user_id
+        WHERE m.group_id = ${value(next++)} AND m.user_id = ${value(next++)} AND u.client_id = ${clientId})`);
+    }
+    return sql`
+      WITH ins AS (
+        INSERT INTO acd_events (${sql.join(columns.map((c) => sql.ref(c)))})
+        SELECT ${sql.join(selected)} WHERE ${sql.join(conditions, sql` AND `)}
+        RETURNING *
+      ), hist AS (
+        INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, actor, reason, created_at)
+        SELECT id, NULL, status_id, ${actor}::text, 'created', created_at FROM ins
+      )
+      SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e`;
+  },
+});
 
 /**
  * The common create in one statement: insert the event and its first history entry, and answer
@@ -118,18 +158,7 @@ export async function insertEventIfTargetValid(
   actor: string,
   timeZone: string,
 ): Promise<string | undefined> {
-  const columns = Object.keys(values).filter((c) => EVENT_COLUMN_TYPES[c] !== undefined);
-  const selected = columns.map((c) => sql`${(values as Record<string, unknown>)[c] ?? null}::${sql.raw(EVENT_COLUMN_TYPES[c])}`);
-  const { rows } = await sql<{ j: string }>`
-    WITH ins AS (
-      INSERT INTO acd_events (${sql.join(columns.map((c) => sql.ref(c)))})
-      SELECT ${sql.join(selected)} WHERE ${guardSql(guard)}
-      RETURNING *
-    ), hist AS (
-      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, actor, reason, created_at)
-      SELECT id, NULL, status_id, ${actor}::text, 'created', created_at FROM ins
-    )
-    SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e`.execute(db);
+  const { rows } = await db.executeQuery<{ j: string }>(guardedCreate.compile(db, { values, guard, actor, timeZone }));
   return rows[0]?.j;
 }
 

@@ -58,6 +58,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     await users.deleteUser(db, app.clock, request.client, request.params.UsersID);
+    app.credentials.forgetAgent(request.params.UsersID);
     return { status: 200 };
   });
 };
