@@ -4,6 +4,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { build } from '../src/app.ts';
 import { openStore } from '../src/db/store.ts';
 import { describeStores } from './helper.ts';
@@ -139,6 +140,64 @@ describeStores('live push', (h) => {
     const [next] = await fresh.take(1);
     assert.equal(next!.data.ToAcdEventStatusID, 30, 'without Last-Event-ID a stream starts with what happens next');
     fresh.close();
+  });
+
+  it('streams that open while the feed grows each get exactly their own messages, once and in feed order', async () => {
+    // One reader follows the feed for every stream (src/modules/push/hub.ts); each new stream
+    // catches up on its own and joins it. Streams resume from a known message here, so that what
+    // each must receive can be read from the feed afterwards.
+    const tenants: { c: Awaited<ReturnType<typeof h.newClient>>; group: number; agents: Awaited<ReturnType<typeof readyAgent>>[]; first: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const c = await h.newClient({ TimeZone: i === 0 ? 'UTC' : 'Asia/Tokyo' });
+      const group = await standaloneGroup(c);
+      const agents = [await readyAgent(h, c, group), await readyAgent(h, c, group)];
+      await newEvent(c, group);
+      await pass(h);
+      const first = await h.store.db.selectFrom('push_messages').select('id').where('client_id', '=', c.id).orderBy('id').executeTakeFirstOrThrow();
+      tenants.push({ c, group, agents, first: String(first.id) });
+    }
+    const opened: { stream: Awaited<ReturnType<typeof connect>>; clientId: number; agentId?: number; from: string }[] = [];
+    const open = async (t: (typeof tenants)[number], agent?: (typeof t.agents)[number]) => {
+      const path = agent ? '/agents/me/stream' : '/supervisor/stream';
+      const stream = await connect(`${origin}${t.c.base}${path}`, agent ? agent.token : t.c.token, t.first);
+      opened.push({ stream, clientId: t.c.id, agentId: agent?.userId, from: t.first });
+    };
+    try {
+      await open(tenants[0]!);
+      for (let round = 0; round < 6; round++) {
+        // Creates, offers and accepts of both tenants run while streams open.
+        const t = tenants[round % 2]!;
+        await Promise.all([
+          ...tenants.flatMap((x) => [newEvent(x.c, x.group), newEvent(x.c, x.group), newEvent(x.c, x.group)]),
+          open(t, t.agents[round % 2]),
+          open(t),
+          open(tenants[(round + 1) % 2]!, round < 3 ? undefined : tenants[(round + 1) % 2]!.agents[round % 2]),
+        ]);
+        await pass(h);
+        for (const tenant of tenants) {
+          for (const a of tenant.agents) {
+            const inbox = (await a.request('GET', '/agents/me/events')).json().records as { ID: number; AcdEventStatusID: number }[];
+            for (const e of inbox.filter((x) => x.AcdEventStatusID === 10)) await act(a, e.ID, 'accept');
+          }
+        }
+      }
+      for (const { stream, clientId, agentId, from } of opened) {
+        let feed = h.store.db.selectFrom('push_messages as m')
+          .select(['m.id'])
+          .where('m.client_id', '=', clientId)
+          .where(sql<boolean>`(m.xid, m.id) > (SELECT xid, id FROM push_messages WHERE id = ${from}::bigint)`)
+          .orderBy('m.xid').orderBy('m.id');
+        if (agentId !== undefined) feed = feed.where('m.agent_id', '=', agentId);
+        const expected = (await feed.execute()).map((r) => String(r.id));
+        assert.ok(expected.length > 0);
+        const got = (await stream.take(expected.length)).map((m) => m.id);
+        assert.deepEqual(got, expected, `stream of client ${clientId}${agentId ? ` agent ${agentId}` : ''}`);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(await stream.take(0), [], 'nothing twice, nothing of others');
+      }
+    } finally {
+      for (const { stream } of opened) stream.close();
+    }
   });
 
   it('keeps messages 48 hours: a day-old one is still resumed from, older ones are swept', async () => {

@@ -1,4 +1,4 @@
-// Two changes for the create's hot path.
+// Changes for the hot paths (creation and live push).
 // 1. Instances keep the credentials they verified in memory (src/http/credential-cache.ts).
 //    Triggers tell every instance when a credential changes, whichever path changed it (API, CLI,
 //    the cascade of a user's deletion), so that no way of ending a token or session can forget to.
@@ -6,6 +6,7 @@
 //    committing transactions that NOTIFY, which capped creates, each in its own transaction. The
 //    application announces creations instead, many per NOTIFY (Store.announce). Every other
 //    transition still notifies from the trigger, once per transaction and payload.
+// 3. An index for the one reader per instance that follows the whole feed (src/modules/push/hub.ts).
 import { sql, type Kysely } from 'kysely';
 
 /** Migration 004's publishing trigger function, with or without the NOTIFY of creations. */
@@ -50,6 +51,8 @@ const UP: string[] = [
   // it for a fraction of a B-tree's upkeep on every message.
   'DROP INDEX push_messages_created',
   'CREATE INDEX push_messages_created ON push_messages USING brin (created_at)',
+  // Each instance reads the whole feed in (xid, id) order and hands messages to its streams.
+  'CREATE INDEX push_messages_feed ON push_messages (xid, id)',
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -57,6 +60,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 const DOWN: string[] = [
+  'DROP INDEX push_messages_feed',
   'DROP INDEX push_messages_created',
   'CREATE INDEX push_messages_created ON push_messages (created_at)',
   pushEventHistory({ notifyCreations: true }),

@@ -62,6 +62,31 @@ export async function messagesAfter(db: Db, audience: Audience, cursor: Cursor, 
   return rows;
 }
 
+export interface FeedMessage extends PushMessage {
+  clientId: number;
+  agentId: number | null;
+}
+
+/** The newest deliverable message of the whole feed (where a reader with no past starts). */
+export async function feedHead(db: Db): Promise<Cursor> {
+  const { rows } = await sql<Cursor>`
+    SELECT m.xid::text AS xid, m.id::text AS id FROM push_messages m WHERE ${DELIVERABLE}
+    ORDER BY m.xid DESC, m.id DESC LIMIT 1`.execute(db);
+  return rows[0] ?? { xid: '0', id: '0' };
+}
+
+/** The next deliverable messages of every client after `cursor`, each in its client's time zone. */
+export async function feedAfter(db: Db, cursor: Cursor, limit: number): Promise<FeedMessage[]> {
+  const { rows } = await sql<FeedMessage>`
+    SELECT m.id::text AS id, m.xid::text AS xid, m.topic, m.client_id AS "clientId", m.agent_id AS "agentId",
+      (m.data || jsonb_build_object('dtCreated', to_char(m.created_at AT TIME ZONE c.time_zone, 'YYYY-MM-DD"T"HH24:MI:SS.MS')))::text AS json
+    FROM push_messages m JOIN clients c ON c.id = m.client_id
+    WHERE (m.xid, m.id) > (${cursor.xid}::xid8, ${cursor.id}::bigint) AND ${DELIVERABLE}
+    ORDER BY m.xid, m.id
+    LIMIT ${limit}`.execute(db);
+  return rows;
+}
+
 export async function deleteExpired(db: Db, now: Date): Promise<number> {
   const before = new Date(now.getTime() - RETENTION_HOURS * 3600_000);
   const result = await db.deleteFrom('push_messages').where('created_at', '<', before).executeTakeFirst();
