@@ -25,7 +25,8 @@ import {
   type SkillFields,
 } from '../../domain/event-rules.ts';
 import { EventStatus } from './enumerations.ts';
-import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, insertEventIfTargetValid, type NewEvent, type TargetGuard } from './repository.ts';
+import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, type NewEvent } from './repository.ts';
+import { insertEventIfTargetValid, type TargetGuard } from './guarded-create.ts';
 import { withResult } from './records.ts';
 
 /** Who the history and comments name for changes made through the REST API. */
@@ -129,7 +130,7 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
       noDuplicateRuleOn: duplicateKey === null ? null : settingsGroupOf(target),
       member: userId === null ? null : { userId, groupId: queueGroupId },
     };
-    const inserted = await insertEventIfTargetValid(db, values, guard, API_ACTOR, client.timeZone);
+    const inserted = await insertEventIfTargetValid(db, { values, guard, actor: API_ACTOR, timeZone: client.timeZone });
     if (inserted !== undefined) return withResult(inserted, 'CREATED');
 
     const facts = await checkFacts();

@@ -1,0 +1,184 @@
+// The common create: one statement inserts the event and its first history entry and answers
+// its record, provided the target is what a valid request names (nothing is written otherwise,
+// and the service then works out which rule refused it, or applies the duplicate rule).
+//
+// Creates that arrive while others are on their way to the store go together: one statement
+// inserts all of them, or none when any guard fails, so each request still gets its own answer
+// (a batch that fails is run again one by one). Under load this shares a round trip, a parse
+// and a commit among many creates; alone, a create goes at once as a batch of one.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { ShapedStatement } from '../../db/shaped-statement.ts';
+import type { GroupType } from '../../domain/event-rules.ts';
+import { jsonProjection } from '../../http/records.ts';
+import { EventRecord } from './records.ts';
+import type { NewEvent } from './repository.ts';
+
+/** What the request's target must be for a create to need no further checks. */
+export interface TargetGuard {
+  clientId: number;
+  /** Each named group: its id and the kind its field asks for. */
+  groups: { id: number; type: GroupType }[];
+  /** The group whose bAvoidDuplicateEvents must be off (null: the event has no duplicate key). */
+  noDuplicateRuleOn: number | null;
+  /** The user the event is addressed to must be a member of the queue group. */
+  member: { userId: number; groupId: number } | null;
+}
+
+export interface GuardedCreate {
+  values: NewEvent;
+  guard: TargetGuard;
+  actor: string;
+  timeZone: string;
+}
+
+// The SQL types of the event columns, so parameters selected (not VALUES-inserted) are typed.
+const EVENT_COLUMN_TYPES: Record<string, string> = {
+  client_id: 'integer', type_id: 'integer', status_id: 'integer', group_id: 'integer',
+  configuration_group_id: 'integer', agent_group_id: 'integer', queue_group_id: 'integer', user_id: 'integer',
+  sender: 'text', receiver: 'text', subject: 'text', body: 'text', crm_url: 'text', user_data: 'text',
+  event_data: 'text', priority: 'integer', appointment_at: 'timestamptz', duplicate_key: 'text',
+  skills_id1: 'integer', skills_value1: 'integer', skills_id2: 'integer', skills_value2: 'integer',
+  skills_id3: 'integer', skills_value3: 'integer',
+  created_at: 'timestamptz', modified_at: 'timestamptz', last_modified_at: 'timestamptz',
+};
+
+const columnsOf = (values: NewEvent) => Object.keys(values).filter((c) => EVENT_COLUMN_TYPES[c] !== undefined);
+
+/** Rows of the same shape make the same SQL text. */
+function shapeOf({ values, guard }: GuardedCreate): string {
+  const groups = guard.groups.map((g) => (g.id === guard.noDuplicateRuleOn ? 'n' : 'g')).join('');
+  return `${columnsOf(values).join()}|${groups}|${guard.member ? 'm' : ''}`;
+}
+
+/** Creates of one batch share their shape, time zone and actor. */
+const batchKeyOf = (row: GuardedCreate) => `${shapeOf(row)}|${row.timeZone}|${row.actor}`;
+
+/** A row's values, in order: its columns', ClientsID, each group's id and kind, the member's group and user. */
+function rowValues({ values, guard }: GuardedCreate): unknown[] {
+  return [
+    ...columnsOf(values).map((c) => (values as Record<string, unknown>)[c] ?? null),
+    guard.clientId,
+    ...guard.groups.flatMap((g) => [g.id, g.type]),
+    ...(guard.member ? [guard.member.groupId, guard.member.userId] : []),
+  ];
+}
+
+/** Every row of a batch has the same key; the batch's values are the actor, the zone, then each row's. */
+const guardedCreates = new ShapedStatement<GuardedCreate[]>({
+  shape: (rows) => `${rows.length}|${shapeOf(rows[0]!)}`,
+  values: (rows) => [rows[0]!.actor, rows[0]!.timeZone, ...rows.flatMap(rowValues)],
+  build: (rows, value) => {
+    const actor = value(0);
+    const timeZone = value(1) as string;
+    const columns = columnsOf(rows[0]!.values);
+    let next = 2;
+    const tuples = [];
+    const guards = [];
+    for (const { guard } of rows) {
+      tuples.push(sql`(${sql.join(columns.map((c) => sql`${value(next++)}::${sql.raw(EVENT_COLUMN_TYPES[c]!)}`))})`);
+      const clientId = value(next++);
+      for (const { id } of guard.groups) {
+        const noRule = id === guard.noDuplicateRuleOn ? sql` AND NOT g.b_avoid_duplicate_events` : sql``;
+        guards.push(sql`EXISTS (SELECT 1 FROM acd_groups g WHERE g.id = ${value(next++)} AND g.client_id = ${clientId} AND g.group_type = ${value(next++)}${noRule})`);
+      }
+      if (guard.member) {
+        guards.push(sql`EXISTS (SELECT 1 FROM acd_group_members m JOIN users u ON u.id = m.user_id
+          WHERE m.group_id = ${value(next++)} AND m.user_id = ${value(next++)} AND u.client_id = ${clientId})`);
+      }
+    }
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    // All or nothing: the guards are one condition, so a batch never half-succeeds. Identity
+    // values follow the VALUES order, so ordering by id gives each row its request back.
+    return sql`
+      WITH ins AS (
+        INSERT INTO acd_events (${names})
+        SELECT * FROM (VALUES ${sql.join(tuples)}) AS v (${names})
+        WHERE ${sql.join(guards, sql` AND `)}
+        RETURNING *
+      ), hist AS (
+        INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, actor, reason, created_at)
+        SELECT id, NULL, status_id, ${actor}::text, 'created', created_at FROM ins
+      )
+      SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e ORDER BY e.id`;
+  },
+});
+
+/** The batch's records in the order of `rows`, or undefined when some guard failed (nothing written). */
+async function insertBatch(db: Kysely<Database>, rows: GuardedCreate[]): Promise<string[] | undefined> {
+  const { rows: out } = await db.executeQuery<{ j: string }>(guardedCreates.compile(db, rows));
+  return out.length === rows.length ? out.map((r) => r.j) : undefined;
+}
+
+/** The most creates one statement takes (and the number of statement shapes a key can have). */
+const MAX_BATCH = 16;
+/** Batches on their way at once; what arrives meanwhile waits for the next one. */
+const IN_FLIGHT = 2;
+
+interface Waiting {
+  row: GuardedCreate;
+  resolve(json: string | undefined): void;
+  reject(error: unknown): void;
+}
+
+class CreateBatcher {
+  readonly #db: Kysely<Database>;
+  readonly #waiting = new Map<string, Waiting[]>();
+  #inFlight = 0;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  insert(row: GuardedCreate): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const key = batchKeyOf(row);
+      const queue = this.#waiting.get(key);
+      if (queue) queue.push({ row, resolve, reject });
+      else this.#waiting.set(key, [{ row, resolve, reject }]);
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    while (this.#inFlight < IN_FLIGHT && this.#waiting.size > 0) {
+      const [key, queue] = this.#waiting.entries().next().value!;
+      const batch = queue.splice(0, MAX_BATCH);
+      if (queue.length === 0) this.#waiting.delete(key);
+      this.#inFlight++;
+      void this.#run(batch).finally(() => {
+        this.#inFlight--;
+        this.#next();
+      });
+    }
+  }
+
+  async #run(batch: Waiting[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const records = await insertBatch(this.#db, batch.map((w) => w.row));
+        if (records) {
+          batch.forEach((w, i) => w.resolve(records[i]));
+          return;
+        }
+      } catch {
+        // One bad row (a group deleted meanwhile) fails them all: each gets its own answer below.
+      }
+    }
+    await Promise.all(batch.map(async (w) => {
+      try {
+        w.resolve((await insertBatch(this.#db, [w.row]))?.[0]);
+      } catch (error) {
+        w.reject(error);
+      }
+    }));
+  }
+}
+
+const batchers = new WeakMap<Kysely<Database>, CreateBatcher>();
+
+/** Inserts the event if its target is valid (see the top), together with creates arriving meanwhile. */
+export function insertEventIfTargetValid(db: Kysely<Database>, row: GuardedCreate): Promise<string | undefined> {
+  let batcher = batchers.get(db);
+  if (!batcher) batchers.set(db, (batcher = new CreateBatcher(db)));
+  return batcher.insert(row);
+}
