@@ -1,0 +1,67 @@
+// The store's notifications beyond the triggers: announcements made by the application (an
+// event's creation, src/db/store.ts) and statements built once per shape (src/db/shaped-statement.ts).
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { ShapedStatement } from '../src/db/shaped-statement.ts';
+import { openStore } from '../src/db/store.ts';
+import { describeStores } from './helper.ts';
+
+describeStores('statements built once per shape', (h) => {
+  const sum = new ShapedStatement<number[]>({
+    shape: (xs) => String(xs.length),
+    values: (xs) => [xs.length, ...xs],
+    // value(0) twice: one value may stand in several places.
+    build: (xs, value) => sql`SELECT ${value(0)}::int AS n, ${value(0)}::int + ${sql.join(xs.map((_, i) => sql`${value(i + 1)}::int`), sql` + `)} AS total`,
+  });
+
+  it('puts each call’s values in place, for any shape, and reuses the text', async () => {
+    for (const xs of [[1], [1, 2, 3], [10, 20, 30], [5]]) {
+      const query = sum.compile(h.store.db, xs);
+      const { rows } = await h.store.db.executeQuery<{ n: number; total: number }>(query);
+      assert.deepEqual(rows[0], { n: xs.length, total: xs.length + xs.reduce((a, b) => a + b, 0) });
+    }
+    assert.equal(sum.compile(h.store.db, [1, 2, 3]).sql, sum.compile(h.store.db, [7, 8, 9]).sql);
+  });
+
+  it('refuses a statement with a value not written as value(i)', () => {
+    const inlined = new ShapedStatement<number>({ shape: () => 'x', values: (n) => [n], build: (n) => sql`SELECT ${n}::int` });
+    assert.throws(() => inlined.compile(h.store.db, 3), /value\(i\)/);
+  });
+});
+
+describeStores('announcements', (h) => {
+  it('reach this process at once and another instance once each, many per NOTIFY', async () => {
+    const heard: string[] = [];
+    const off = h.store.onChange((p) => p !== '' && heard.push(p));
+    let other: Awaited<ReturnType<typeof openStore>> | undefined;
+    const there: string[] = [];
+    try {
+      if (h.kind === 'postgres') {
+        const { rows } = await sql<{ db: string }>`SELECT current_database() AS db`.execute(h.store.db);
+        const url = new URL(process.env.TEST_DATABASE_URL!);
+        url.pathname = `/${rows[0]!.db}`;
+        other = await openStore({ databaseUrl: url.toString(), poolSize: 1, migrate: false });
+        other.onChange((p) => p !== '' && there.push(p));
+        const deadline = Date.now() + 2000;
+        while (!other.notificationsLive() || !h.store.notificationsLive()) {
+          if (Date.now() > deadline) assert.fail('listeners not up');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      const payloads = Array.from({ length: 40 }, (_, i) => `9${i}:`);
+      for (const p of payloads) h.store.announce(p);
+      assert.deepEqual(heard, payloads, 'this process hears every announcement as it is made');
+      if (other) {
+        const deadline = Date.now() + 2000;
+        while (there.length < payloads.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual([...there].sort(), [...payloads].sort(), 'the other instance hears each one');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(heard.length, payloads.length, 'and this process does not hear its own NOTIFY again');
+    } finally {
+      off();
+      await other?.close();
+    }
+  });
+});
