@@ -3,8 +3,7 @@
 // and a batch holding an invalid create must not take the valid ones down with it.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CompiledQuery } from 'kysely';
-import { describeStores } from './helper.ts';
+import { describeStores, recordStatements } from './helper.ts';
 import { addGroup, callback, eventRowCounts, eventTenant } from './fixtures-events.ts';
 
 describeStores('ACD event creates arriving together', (h) => {
@@ -12,13 +11,7 @@ describeStores('ACD event creates arriving together', (h) => {
     const berlin = await eventTenant(h, { TimeZone: 'Europe/Berlin' });
     const tokyo = await eventTenant(h, { TimeZone: 'Asia/Tokyo' });
     const foreignGroup = await addGroup(h.store.db, tokyo.client.id);
-    const statements: string[] = [];
-    const db = h.store.db as unknown as { executeQuery(q: CompiledQuery): Promise<unknown> };
-    const execute = db.executeQuery.bind(db);
-    db.executeQuery = (q) => {
-      if (q.sql.includes('INSERT INTO acd_events')) statements.push(q.sql);
-      return execute(q);
-    };
+    const { statements, restore } = recordStatements(h.store.db, 'INSERT INTO acd_events');
     const before = await eventRowCounts(h.store.db);
     try {
       const requests = Array.from({ length: 48 }, (_, i) => {
@@ -53,7 +46,7 @@ describeStores('ACD event creates arriving together', (h) => {
       // be batched there. On PostgreSQL the statements are in flight while requests arrive.
       if (h.kind === 'postgres') assert.ok(statements.length < requests.length, `creates shared statements (${statements.length} statements for ${requests.length} creates)`);
     } finally {
-      db.executeQuery = execute;
+      restore();
     }
   });
 });

@@ -130,3 +130,15 @@ export function clientHandle(app: FastifyInstance, id: number, token: string): T
     post: (path, payload) => request('POST', path, payload ?? {}),
   };
 }
+
+/** Records the SQL of every statement run on `db` that contains `marker`, until `restore()`. */
+export function recordStatements(db: object, marker: string): { statements: string[]; restore(): void } {
+  const target = db as { executeQuery(q: { sql: string }): Promise<unknown> };
+  const execute = target.executeQuery.bind(target);
+  const statements: string[] = [];
+  target.executeQuery = (q) => {
+    if (q.sql.includes(marker)) statements.push(q.sql);
+    return execute(q);
+  };
+  return { statements, restore: () => { target.executeQuery = execute; } };
+}

@@ -8,6 +8,7 @@
 // and a commit among many creates; alone, a create goes at once as a batch of one.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { Batcher, perDatabase } from '../../db/batcher.ts';
 import { ShapedStatement } from '../../db/shaped-statement.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
 import { jsonProjection } from '../../http/records.ts';
@@ -110,75 +111,22 @@ async function insertBatch(db: Kysely<Database>, rows: GuardedCreate[]): Promise
   return out.length === rows.length ? out.map((r) => r.j) : undefined;
 }
 
-/** The most creates one statement takes (and the number of statement shapes a key can have). */
-const MAX_BATCH = 16;
-/** Batches on their way at once; what arrives meanwhile waits for the next one. */
-const IN_FLIGHT = 2;
-
-interface Waiting {
-  row: GuardedCreate;
-  resolve(json: string | undefined): void;
-  reject(error: unknown): void;
-}
-
-class CreateBatcher {
-  readonly #db: Kysely<Database>;
-  readonly #waiting = new Map<string, Waiting[]>();
-  #inFlight = 0;
-  constructor(db: Kysely<Database>) {
-    this.#db = db;
-  }
-
-  insert(row: GuardedCreate): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      const key = batchKeyOf(row);
-      const queue = this.#waiting.get(key);
-      if (queue) queue.push({ row, resolve, reject });
-      else this.#waiting.set(key, [{ row, resolve, reject }]);
-      this.#next();
-    });
-  }
-
-  #next(): void {
-    while (this.#inFlight < IN_FLIGHT && this.#waiting.size > 0) {
-      const [key, queue] = this.#waiting.entries().next().value!;
-      const batch = queue.splice(0, MAX_BATCH);
-      if (queue.length === 0) this.#waiting.delete(key);
-      this.#inFlight++;
-      void this.#run(batch).finally(() => {
-        this.#inFlight--;
-        this.#next();
-      });
+/** A batch's outcomes: the batch whole, or (a guard failed, or a bad row made it throw) each alone. */
+async function runCreates(db: Kysely<Database>, rows: GuardedCreate[]): Promise<PromiseSettledResult<string | undefined>[]> {
+  if (rows.length > 1) {
+    try {
+      const records = await insertBatch(db, rows);
+      if (records) return records.map((value) => ({ status: 'fulfilled', value }));
+    } catch {
+      // One bad row (a group deleted meanwhile) fails them all: each gets its own answer below.
     }
   }
-
-  async #run(batch: Waiting[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        const records = await insertBatch(this.#db, batch.map((w) => w.row));
-        if (records) {
-          batch.forEach((w, i) => w.resolve(records[i]));
-          return;
-        }
-      } catch {
-        // One bad row (a group deleted meanwhile) fails them all: each gets its own answer below.
-      }
-    }
-    await Promise.all(batch.map(async (w) => {
-      try {
-        w.resolve((await insertBatch(this.#db, [w.row]))?.[0]);
-      } catch (error) {
-        w.reject(error);
-      }
-    }));
-  }
+  return Promise.allSettled(rows.map(async (row) => (await insertBatch(db, [row]))?.[0]));
 }
 
-const batchers = new WeakMap<Kysely<Database>, CreateBatcher>();
+const batcherOf = perDatabase((db: Kysely<Database>) => new Batcher(batchKeyOf, (rows: GuardedCreate[]) => runCreates(db, rows)));
 
 /** Inserts the event if its target is valid (see the top), together with creates arriving meanwhile. */
 export function insertEventIfTargetValid(db: Kysely<Database>, row: GuardedCreate): Promise<string | undefined> {
-  let batcher = batchers.get(db);
-  if (!batcher) batchers.set(db, (batcher = new CreateBatcher(db)));
-  return batcher.insert(row);
+  return batcherOf(db).add(row);
 }

@@ -1,10 +1,13 @@
-// The agent actions of the hot path (accept, reject, seen, done) in one statement each: lock the
+// The agent actions of the hot path (accept, reject, seen, done) in one statement: lock the
 // event if it is the agent's and in a status the action allows, change it, record the history
-// (and comment, and the agent's finishing time), and answer the record. When the statement finds
-// nothing to do, the caller runs the general path, which works out the precise 404 or 409.
-// Locks: the event row first, then (done) the agent's state row — the order of every agent action.
+// (and comment, and the agent's finishing time), and answer the record. Requests of the same kind
+// that arrive together share the statement (src/db/batcher.ts); each gets its own event's answer.
+// When the statement finds nothing to do for a request, the caller runs the general path, which
+// works out the precise 404 or 409.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { Batcher, perDatabase } from '../../db/batcher.ts';
 import type { Database } from '../../db/schema.ts';
+import { ShapedStatement } from '../../db/shaped-statement.ts';
 import { jsonProjection } from '../../http/records.ts';
 import { allowedFrom, Status, type AgentAction } from '../../domain/event-flow.ts';
 import { WorkItemRecord } from './records.ts';
@@ -17,19 +20,20 @@ export function isQuick(action: AgentAction): action is QuickAction {
 
 interface Plan {
   to: number;
+  /** The event's new columns; `cur.q_at` is the request's "now". */
   set: RawBuilder<unknown>;
-  /** Extra condition on the current row. */
+  /** Extra condition on the current row (`e`) for the request (`r`). */
   guard: RawBuilder<unknown>;
   reason: string | null;
 }
 
-function planOf(action: QuickAction, now: Date): Plan {
+function planOf(action: QuickAction): Plan {
   switch (action) {
     case 'accept':
       return {
         to: Status.New,
-        set: sql`status_id = ${sql.lit(Status.New)}, lease_until = NULL, received_at = ${now}`,
-        guard: sql`AND (lease_until IS NULL OR lease_until > ${now})`,
+        set: sql`status_id = ${sql.lit(Status.New)}, lease_until = NULL, received_at = cur.q_at`,
+        guard: sql`AND (e.lease_until IS NULL OR e.lease_until > r.q_at)`,
         reason: null,
       };
     case 'reject':
@@ -46,41 +50,114 @@ function planOf(action: QuickAction, now: Date): Plan {
         to: Status.Done,
         // jtel's LastAgentTime of an event: the seconds the agent worked on it.
         set: sql`status_id = ${sql.lit(Status.Done)}, remind_at = NULL,
-          last_agent_time = greatest(0, round(extract(epoch FROM (${now}::timestamptz - coalesce(cur.received_at, ${now}::timestamptz)))))::int`,
+          last_agent_time = greatest(0, round(extract(epoch FROM (cur.q_at - coalesce(cur.received_at, cur.q_at)))))::int`,
         guard: sql``,
         reason: null,
       };
   }
 }
 
-export async function quickAction(
-  db: Kysely<Database>, clientId: number, timeZone: string, agentId: number, eventId: number,
-  action: QuickAction, actor: string, comment: string | null, now: Date,
-): Promise<string | undefined> {
-  const plan = planOf(action, now);
-  const from = allowedFrom(action);
-  const finished = action === 'done'
-    ? sql`, finished AS (UPDATE agent_states SET last_agent_time = ${now} WHERE user_id = ${agentId} AND EXISTS (SELECT 1 FROM upd))`
-    : sql``;
-  const note = comment
-    ? sql`, note AS (INSERT INTO acd_event_comments (event_id, author, text, created_at) SELECT id, ${actor}::text, ${comment}::text, ${now}::timestamptz FROM upd)`
-    : sql``;
-  // `seen` on a Seen event changes nothing and records nothing.
-  const moved = action === 'seen' ? sql`WHERE before <> ${plan.to}` : sql``;
-  const { rows } = await sql<{ j: string }>`
-    WITH cur AS (
-      SELECT id, status_id, received_at FROM acd_events
-      WHERE id = ${eventId} AND client_id = ${clientId} AND agent_id = ${agentId}
-        AND status_id IN (${sql.join(from.map((s) => sql.lit(s)))}) ${plan.guard}
-      FOR UPDATE
-    ), upd AS (
-      UPDATE acd_events e SET ${plan.set}, modified_at = ${now}, last_modified_at = ${now}
-      FROM cur WHERE e.id = cur.id
-      RETURNING e.*, cur.status_id AS before
-    ), hist AS (
-      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, before, ${plan.to}::int, ${agentId}::int, ${actor}::text, ${plan.reason}::text, ${now}::timestamptz FROM upd ${moved}
-    )${finished}${note}
-    SELECT ${jsonProjection(WorkItemRecord, timeZone)} AS j FROM upd e`.execute(db);
-  return rows[0]?.j;
+export interface QuickRequest {
+  clientId: number;
+  timeZone: string;
+  agentId: number;
+  eventId: number;
+  action: QuickAction;
+  actor: string;
+  comment: string | null;
+  now: Date;
+}
+
+/**
+ * Requests of one batch share the action, the client (and its zone) and whether they comment:
+ * the statement's text depends on the action and on the comment, and the record on the zone.
+ */
+const batchKeyOf = (q: QuickRequest) => `${q.action}|${q.clientId}|${q.timeZone}|${q.comment === null ? '' : 'c'}`;
+
+/**
+ * The statement for a batch. Locks, in the order every agent action takes them: the events
+ * first, in id order (FOR UPDATE over a sorted scan), then (done) the agents' state rows, in user
+ * id order too — the dispatcher locks agents in that order, so a batch of many agents cannot
+ * deadlock with it.
+ */
+const quickActions = new ShapedStatement<QuickRequest[]>({
+  shape: (qs) => `${qs[0]!.action}|${qs.length}|${qs[0]!.comment === null ? '' : 'c'}`,
+  values: (qs) => [
+    qs[0]!.clientId, qs[0]!.timeZone,
+    ...qs.flatMap((q) => (q.comment === null ? [q.eventId, q.agentId, q.actor, q.now] : [q.eventId, q.agentId, q.actor, q.now, q.comment])),
+  ],
+  build: (qs, value) => {
+    const { action } = qs[0]!;
+    const commented = qs[0]!.comment !== null;
+    const plan = planOf(action);
+    let next = 2;
+    const tuples = qs.map(() => {
+      const fields = [sql`${value(next++)}::int`, sql`${value(next++)}::int`, sql`${value(next++)}::text`, sql`${value(next++)}::timestamptz`];
+      if (commented) fields.push(sql`${value(next++)}::text`);
+      return sql`(${sql.join(fields)})`;
+    });
+    const extra = commented ? sql`, q_comment` : sql``;
+    const finished = action === 'done'
+      ? sql`, agents AS (
+          SELECT user_id FROM agent_states WHERE user_id IN (SELECT q_agent FROM upd) ORDER BY user_id FOR UPDATE
+        ), finished AS (
+          UPDATE agent_states s SET last_agent_time = f.q_at
+          FROM (SELECT u.q_agent, max(u.q_at) AS q_at FROM upd u JOIN agents a ON a.user_id = u.q_agent GROUP BY u.q_agent) f
+          WHERE s.user_id = f.q_agent)`
+      : sql``;
+    const note = commented
+      ? sql`, note AS (INSERT INTO acd_event_comments (event_id, author, text, created_at) SELECT id, q_actor, q_comment, q_at FROM upd)`
+      : sql``;
+    // `seen` on a Seen event changes nothing and records nothing.
+    const moved = action === 'seen' ? sql`WHERE q_before <> ${sql.lit(plan.to)}` : sql``;
+    const reason = plan.reason === null ? sql`NULL` : sql.lit(plan.reason);
+    return sql`
+      WITH req (q_event, q_agent, q_actor, q_at${extra}) AS (VALUES ${sql.join(tuples)}),
+      cur AS (
+        SELECT e.id, e.status_id, e.received_at, r.q_agent, r.q_actor, r.q_at${extra}
+        FROM acd_events e JOIN req r ON r.q_event = e.id
+        WHERE e.client_id = ${value(0)} AND e.agent_id = r.q_agent
+          AND e.status_id IN (${sql.join(allowedFrom(action).map((s) => sql.lit(s)))}) ${plan.guard}
+        ORDER BY e.id
+        FOR UPDATE OF e
+      ), upd AS (
+        UPDATE acd_events e SET ${plan.set}, modified_at = cur.q_at, last_modified_at = cur.q_at
+        FROM cur WHERE e.id = cur.id
+        RETURNING e.*, cur.status_id AS q_before, cur.q_agent, cur.q_actor, cur.q_at${extra}
+      ), hist AS (
+        INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
+        SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at FROM upd ${moved}
+      )${finished}${note}
+      SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j FROM upd e`;
+  },
+});
+
+/** Each request's record (undefined: the statement found nothing to do for it). */
+async function runBatch(db: Kysely<Database>, qs: QuickRequest[]): Promise<(string | undefined)[]> {
+  const { rows } = await db.executeQuery<{ id: number; j: string }>(quickActions.compile(db, qs));
+  const byEvent = new Map(rows.map((r) => [r.id, r.j]));
+  return qs.map((q) => byEvent.get(q.eventId));
+}
+
+async function runQuickActions(db: Kysely<Database>, qs: QuickRequest[]): Promise<PromiseSettledResult<string | undefined>[]> {
+  // Two requests for one event (a double click) go one after the other, as they would alone.
+  const seen = new Set<number>();
+  const first = qs.filter((q) => !seen.has(q.eventId) && seen.add(q.eventId));
+  if (first.length === qs.length && qs.length > 1) {
+    try {
+      return (await runBatch(db, qs)).map((value) => ({ status: 'fulfilled', value }));
+    } catch {
+      // A deadlock or a bad row fails the whole batch: each request runs alone below.
+    }
+  }
+  const outcomes: PromiseSettledResult<string | undefined>[] = [];
+  for (const q of qs) outcomes.push(...(await Promise.allSettled([runBatch(db, [q]).then((r) => r[0])])));
+  return outcomes;
+}
+
+const batcherOf = perDatabase((db: Kysely<Database>) => new Batcher(batchKeyOf, (qs: QuickRequest[]) => runQuickActions(db, qs)));
+
+/** The action in one statement, shared with requests of the same kind arriving meanwhile. */
+export function quickAction(db: Kysely<Database>, request: QuickRequest): Promise<string | undefined> {
+  return batcherOf(db).add(request);
 }

@@ -108,7 +108,7 @@ async function quickOrExplain(
   db: Db, client: ClientContext, agentId: number, eventId: number, action: QuickAction, label: string, comment: string | null, now: Date,
 ): Promise<string> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const json = await quickAction(db, client.id, client.timeZone, agentId, eventId, action, label, comment, now);
+    const json = await quickAction(db, { clientId: client.id, timeZone: client.timeZone, agentId, eventId, action, actor: label, comment, now });
     if (json !== undefined) return json;
     await db.transaction().execute(async (trx) => {
       const event = await lockHeldEvent(trx, client, agentId, eventId);
