@@ -72,13 +72,3 @@ export class Batcher<R, A> {
     });
   }
 }
-
-/** Per store: one batcher of a kind for each Kysely instance. */
-export function perDatabase<D extends object, T>(make: (db: D) => T): (db: D) => T {
-  const made = new WeakMap<D, T>();
-  return (db) => {
-    let value = made.get(db);
-    if (value === undefined) made.set(db, (value = make(db)));
-    return value;
-  };
-}

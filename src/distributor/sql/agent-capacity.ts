@@ -12,21 +12,40 @@ export interface LockedAgent {
   /** Free places per event type (capacity minus events offered or in hand). */
   free: Record<string, number>;
   idleSinceMs: number | null;
+  /** With `presentIn`: still logged in to the ACD and that group once the lock was granted. */
+  present: boolean;
 }
 
-export async function lockAgentCapacity(db: Kysely<Database>, userIds: number[]): Promise<LockedAgent[]> {
+/**
+ * `presentIn`: a group whose login each agent must still hold, checked under the lock (an agent
+ * who logged out between the caller's read and the lock keeps no claim). The check and the count
+ * are one read, taken after the lock, so both see every change committed before it.
+ */
+export async function lockAgentCapacity(db: Kysely<Database>, userIds: number[], presentIn?: number): Promise<LockedAgent[]> {
   if (userIds.length === 0) return [];
   const { rows: states } = await sql<{ user_id: number; capacity: Record<string, number>; idle_since: Date | string | null }>`
     SELECT user_id, capacity, greatest(last_offer_at, last_agent_time) AS idle_since
     FROM agent_states WHERE user_id = ANY(${userIds}::int[])
     ORDER BY user_id FOR UPDATE`.execute(db);
-  const { rows: held } = await sql<{ agent_id: number; type_id: number; n: number }>`
+  // Rows with a type_id count held events; rows without one name an agent who is present.
+  const presence = presentIn === undefined
+    ? sql``
+    : sql`UNION ALL
+      SELECT s.user_id, NULL, NULL FROM agent_states s
+      JOIN agent_group_logins l ON l.user_id = s.user_id AND l.group_id = ${presentIn}
+      WHERE s.user_id = ANY(${userIds}::int[]) AND s.b_logged_in`;
+  const { rows: held } = await sql<{ agent_id: number; type_id: number | null; n: number | null }>`
     SELECT agent_id, type_id, count(*)::int AS n FROM acd_events
     WHERE agent_id = ANY(${userIds}::int[]) AND status_id IN (${sql.join(CAPACITY_STATUSES.map((s) => sql.lit(s)))})
-    GROUP BY agent_id, type_id`.execute(db);
+    GROUP BY agent_id, type_id
+    ${presence}`.execute(db);
+  const present = new Set(held.filter((h) => h.type_id === null).map((h) => h.agent_id));
   return states.map((s) => {
     const free: Record<string, number> = { ...DEFAULT_CAPACITY, ...s.capacity };
-    for (const h of held) if (h.agent_id === s.user_id) free[String(h.type_id)] = (free[String(h.type_id)] ?? 0) - h.n;
-    return { userId: s.user_id, free, idleSinceMs: s.idle_since === null ? null : new Date(s.idle_since).getTime() };
+    for (const h of held) if (h.agent_id === s.user_id && h.type_id !== null) free[String(h.type_id)] = (free[String(h.type_id)] ?? 0) - h.n!;
+    return {
+      userId: s.user_id, free, idleSinceMs: s.idle_since === null ? null : new Date(s.idle_since).getTime(),
+      present: presentIn === undefined || present.has(s.user_id),
+    };
   });
 }

@@ -15,6 +15,7 @@
 // Agents' own transitions lock their event and then, at most, their own state row; they never
 // touch a waiting event, so no cycle with this order can form.
 import { sql, type Kysely } from 'kysely';
+import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
 import { planOffers, type AvailableAgent, type SkillRequirement, type WaitingEvent } from '../../domain/distribution.ts';
 import { Status } from '../../domain/event-flow.ts';
@@ -36,10 +37,17 @@ function requirements(row: QueueRow): SkillRequirement[] {
   return out;
 }
 
+/** Groups this process has seen a dispatch row of: the row stays until the group is deleted. */
+const knownGroups = perDatabase((_db: Kysely<Database>) => new Set<number>());
+
 /** Offers made; 'busy' when another dispatcher holds the group. */
 export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: Date, pageSize: number): Promise<number | 'busy'> {
-  await sql`INSERT INTO acd_group_dispatch (group_id) SELECT id FROM acd_groups WHERE id = ${groupId}
-    ON CONFLICT (group_id) DO NOTHING`.execute(db);
+  const known = knownGroups(db);
+  if (!known.has(groupId)) {
+    await sql`INSERT INTO acd_group_dispatch (group_id) SELECT id FROM acd_groups WHERE id = ${groupId}
+      ON CONFLICT (group_id) DO NOTHING`.execute(db);
+    known.add(groupId);
+  }
   return db.transaction().execute(async (trx) => {
     const { rows: [group] } = await sql<{ last_user_id: number | null; algorithm: number; timeout: number }>`
       SELECT d.last_user_id, g.distribution_algorithm_id AS algorithm, g.offer_timeout_seconds AS timeout
@@ -52,16 +60,12 @@ export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: 
       JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
       JOIN acd_group_members m ON m.group_id = l.group_id AND m.user_id = l.user_id
       WHERE l.group_id = ${groupId}`.execute(trx);
-    const locked = await lockAgentCapacity(trx, members.map((m) => m.user_id));
-    // An agent who logged out between the read above and the lock keeps no claim: re-check under it.
-    const { rows: stillIn } = await sql<{ user_id: number }>`
-      SELECT s.user_id FROM agent_states s JOIN agent_group_logins l ON l.user_id = s.user_id AND l.group_id = ${groupId}
-      WHERE s.user_id = ANY(${locked.map((a) => a.userId)}::int[]) AND s.b_logged_in`.execute(trx);
-    const present = new Set(stillIn.map((r) => r.user_id));
+    // An agent who logged out between the read above and the lock keeps no claim: re-checked under it.
+    const locked = await lockAgentCapacity(trx, members.map((m) => m.user_id), groupId);
     const skillsOf = new Map(members.map((m) => [m.user_id, m.skills]));
     let agents: AvailableAgent[] = locked
-      .filter((a) => present.has(a.userId) && Object.values(a.free).some((n) => n > 0))
-      .map((a) => ({ ...a, skills: skillsOf.get(a.userId) ?? {} }));
+      .filter((a) => a.present && Object.values(a.free).some((n) => n > 0))
+      .map(({ userId, free, idleSinceMs }) => ({ userId, free, idleSinceMs, skills: skillsOf.get(userId) ?? {} }));
     if (agents.length === 0) return 0;
 
     let lastUserId = group.last_user_id;

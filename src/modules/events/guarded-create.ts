@@ -8,7 +8,8 @@
 // and a commit among many creates; alone, a create goes at once as a batch of one.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { Batcher, perDatabase } from '../../db/batcher.ts';
+import { Batcher } from '../../db/batcher.ts';
+import { perDatabase } from '../../db/per-database.ts';
 import { ShapedStatement } from '../../db/shaped-statement.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
 import { jsonProjection } from '../../http/records.ts';

@@ -5,7 +5,8 @@
 // When the statement finds nothing to do for a request, the caller runs the general path, which
 // works out the precise 404 or 409.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { Batcher, perDatabase } from '../../db/batcher.ts';
+import { Batcher } from '../../db/batcher.ts';
+import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
 import { ShapedStatement } from '../../db/shaped-statement.ts';
 import { jsonProjection } from '../../http/records.ts';
