@@ -40,6 +40,11 @@ export class Distributor {
   #again = false;
   #started = false;
   #timer: NodeJS.Timeout | null = null;
+  /** A timer or the sweep asked for the next pass: it runs every sweep. */
+  #fullPass = true;
+  /** From the last look at the timers (see runPass); -Infinity: not known. */
+  #leaseAt = -Infinity;
+  #reminderAt = -Infinity;
 
   constructor(db: Kysely<Database>, clock: Clock, options: DistributorOptions = {}) {
     this.#db = db;
@@ -52,6 +57,7 @@ export class Distributor {
   /** Runs passes on its own from now on: on every wake(), at due timers and on the sweep. */
   start(): void {
     this.#started = true;
+    this.#fullPass = true;
     this.wake();
   }
 
@@ -78,7 +84,9 @@ export class Distributor {
     do {
       this.#again = false;
       try {
-        const result = await this.runPass();
+        const full = this.#fullPass;
+        this.#fullPass = false;
+        const result = await this.runPass({ full });
         // A full batch means more may be due right away.
         if (result.released >= this.#batch || result.expired >= this.#batch || result.reminded >= this.#batch) this.#again = true;
       } catch (error) {
@@ -92,34 +100,49 @@ export class Distributor {
     let delay = this.#sweepMs;
     try {
       const due = await nextDueAt(this.#db, new Date(this.#clock.now()));
-      if (due !== null) delay = Math.min(delay, Math.max(0, due - this.#clock.now()));
+      if (due.at !== null) delay = Math.min(delay, Math.max(0, due.at - this.#clock.now()));
+      this.#leaseAt = due.leaseAt ?? Infinity;
+      this.#reminderAt = due.reminderAt ?? Infinity;
     } catch (error) {
+      this.#leaseAt = this.#reminderAt = -Infinity;
       this.#onError(error);
     }
     if (this.#timer) clearTimeout(this.#timer);
     if (!this.#started) return;
     // +1 ms: a timer due at t must find now >= t when it fires.
-    this.#timer = setTimeout(() => this.wake(), delay + 1);
+    this.#timer = setTimeout(() => {
+      this.#fullPass = true;
+      this.wake();
+    }, delay + 1);
     this.#timer.unref();
   }
 
   /**
    * One pass over everything due: appointments reached, leases run out, reminders come, then
    * every group with waiting events and someone logged in. Tests drive the engine through this.
+   *
+   * `full: false` (a pass woken by a change): the lease and reminder sweeps run only when the
+   * last look at the timers (after the previous pass, plus the leases this process granted since)
+   * says one is due, or a due reminder waits for a free place. A timer another instance set after
+   * that look is that instance's to serve, and the sweep (a full pass) catches it if it died.
    */
-  async runPass(): Promise<PassResult> {
+  async runPass(options: { full?: boolean } = {}): Promise<PassResult> {
+    const full = options.full !== false;
     // "Now" is read afresh for each step: history times and leases are those of the moment the
     // step ran, not of the start of a pass that may have waited on locks.
     const now = () => new Date(this.#clock.now());
     const released = await releaseDueEvents(this.#db, now(), this.#batch);
-    const expired = await expireOffers(this.#db, now(), this.#batch);
-    const reminded = await returnDueReminders(this.#db, now(), this.#batch);
+    const expired = full || this.#clock.now() >= this.#leaseAt ? await expireOffers(this.#db, now(), this.#batch) : { expired: 0 };
+    const reminded = full || this.#clock.now() >= this.#reminderAt ? await returnDueReminders(this.#db, now(), this.#batch) : 0;
     let offered = 0;
     let busyGroups = 0;
     for (const groupId of await groupsToDispatch(this.#db)) {
-      const result = await dispatchGroup(this.#db, groupId, now(), this.#batch);
+      const at = now();
+      const result = await dispatchGroup(this.#db, groupId, at, this.#batch);
       if (result === 'busy') busyGroups++;
-      else offered += result;
+      else offered += result.offered;
+      // A lease granted now may end before the earliest one known.
+      if (result !== 'busy' && result.leaseUntil !== null) this.#leaseAt = Math.min(this.#leaseAt, result.leaseUntil);
     }
     return { released: released.released, expired: expired.expired, reminded, offered, busyGroups };
   }

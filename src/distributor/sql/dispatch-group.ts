@@ -40,8 +40,10 @@ function requirements(row: QueueRow): SkillRequirement[] {
 /** Groups this process has seen a dispatch row of: the row stays until the group is deleted. */
 const knownGroups = perDatabase((_db: Kysely<Database>) => new Set<number>());
 
-/** Offers made; 'busy' when another dispatcher holds the group. */
-export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: Date, pageSize: number): Promise<number | 'busy'> {
+/** Offers made and the lease they got (null: none made); 'busy' when another dispatcher holds the group. */
+export async function dispatchGroup(
+  db: Kysely<Database>, groupId: number, now: Date, pageSize: number,
+): Promise<{ offered: number; leaseUntil: number | null } | 'busy'> {
   const known = knownGroups(db);
   if (!known.has(groupId)) {
     await sql`INSERT INTO acd_group_dispatch (group_id) SELECT id FROM acd_groups WHERE id = ${groupId}
@@ -66,12 +68,13 @@ export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: 
     let agents: AvailableAgent[] = locked
       .filter((a) => a.present && Object.values(a.free).some((n) => n > 0))
       .map(({ userId, free, idleSinceMs }) => ({ userId, free, idleSinceMs, skills: skillsOf.get(userId) ?? {} }));
-    if (agents.length === 0) return 0;
+    if (agents.length === 0) return { offered: 0, leaseUntil: null };
 
     let lastUserId = group.last_user_id;
     let offered = 0;
     let after: QueueRow | undefined;
     const nowMs = now.getTime();
+    const lease = nowMs + group.timeout * 1000;
     for (;;) {
       const page = await readQueuePage(trx, groupId, agents, pageSize, after);
       if (page.length === 0) break;
@@ -80,7 +83,7 @@ export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: 
       lastUserId = plan.lastUserId;
       agents = plan.agents;
       if (plan.offers.length > 0) {
-        offered += await writeOffers(trx, groupId, plan.offers, now, new Date(nowMs + group.timeout * 1000));
+        offered += await writeOffers(trx, groupId, plan.offers, now, new Date(lease));
       }
       if (page.length < pageSize || !agents.some((a) => Object.values(a.free).some((n) => n > 0))) break;
       after = page[page.length - 1];
@@ -88,7 +91,7 @@ export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: 
     if (lastUserId !== group.last_user_id) {
       await sql`UPDATE acd_group_dispatch SET last_user_id = ${lastUserId} WHERE group_id = ${groupId}`.execute(trx);
     }
-    return offered;
+    return { offered, leaseUntil: offered > 0 ? lease : null };
   });
 }
 
