@@ -57,10 +57,7 @@ export async function authenticateClient(this: FastifyInstance, request: Fastify
   const clientId = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
   if (!token || !(clientId <= MAX_CLIENT_ID)) throw new Unauthorized();
   const db = this.store.db;
-  const row = await this.credentials.client(clientId, async () => {
-    const stored = await findClientCredentials(db, clientId);
-    return stored ? { tokenHash: stored.token_hash, timeZone: stored.time_zone } : null;
-  });
+  const row = await this.credentials.client(clientId, () => findClientCredentials(db, clientId));
   // Compare even when the client is unknown, so timing does not tell which ClientsIDs exist.
   const isClientToken = tokenMatches(token, row ? row.tokenHash : '0'.repeat(64));
   if (!row) throw new Unauthorized();

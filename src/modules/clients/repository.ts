@@ -1,8 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import type { ClientCredentials } from '../../http/credential-cache.ts';
 
-export async function findClientCredentials(db: Kysely<Database>, clientId: number) {
-  return db.selectFrom('clients').select(['token_hash', 'time_zone']).where('id', '=', clientId).executeTakeFirst();
+/** What authenticating a client needs: its token's hash and its time zone (null: no such client). */
+export async function findClientCredentials(db: Kysely<Database>, clientId: number): Promise<ClientCredentials | null> {
+  const row = await db.selectFrom('clients').select(['token_hash', 'time_zone']).where('id', '=', clientId).executeTakeFirst();
+  return row ? { tokenHash: row.token_hash, timeZone: row.time_zone } : null;
 }
 
 export async function insertClient(db: Kysely<Database>, name: string, timeZone: string, tokenHash: string) {

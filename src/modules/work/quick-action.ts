@@ -142,9 +142,7 @@ async function runBatch(db: Kysely<Database>, qs: QuickRequest[]): Promise<(stri
 
 async function runQuickActions(db: Kysely<Database>, qs: QuickRequest[]): Promise<PromiseSettledResult<string | undefined>[]> {
   // Two requests for one event (a double click) go one after the other, as they would alone.
-  const seen = new Set<number>();
-  const first = qs.filter((q) => !seen.has(q.eventId) && seen.add(q.eventId));
-  if (first.length === qs.length && qs.length > 1) {
+  if (qs.length > 1 && new Set(qs.map((q) => q.eventId)).size === qs.length) {
     try {
       return (await runBatch(db, qs)).map((value) => ({ status: 'fulfilled', value }));
     } catch {
@@ -152,7 +150,13 @@ async function runQuickActions(db: Kysely<Database>, qs: QuickRequest[]): Promis
     }
   }
   const outcomes: PromiseSettledResult<string | undefined>[] = [];
-  for (const q of qs) outcomes.push(...(await Promise.allSettled([runBatch(db, [q]).then((r) => r[0])])));
+  for (const q of qs) {
+    try {
+      outcomes.push({ status: 'fulfilled', value: (await runBatch(db, [q]))[0] });
+    } catch (reason) {
+      outcomes.push({ status: 'rejected', reason });
+    }
+  }
   return outcomes;
 }
 
