@@ -21,6 +21,7 @@ import { contactRoutes } from './modules/contacts/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { workRoutes } from './modules/work/routes.ts';
 import { pushRoutes } from './modules/push/routes.ts';
+import { mayDistribute } from './db/announce.ts';
 import { Distributor } from './distributor/distributor.ts';
 import { CredentialCache } from './http/credential-cache.ts';
 
@@ -96,7 +97,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   if (options.distribute) {
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
-      unsubscribe = options.store.onChange(() => distributor.wake());
+      unsubscribe = options.store.onChange((payload) => {
+        if (mayDistribute(payload)) distributor.wake();
+      });
       distributor.start();
     });
     app.addHook('onClose', async () => {

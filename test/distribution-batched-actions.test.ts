@@ -2,6 +2,7 @@
 // request must still get exactly its own answer, as if it had come alone.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { describeStores, recordStatements } from './helper.ts';
 import { act, newEvent, pass, readyAgent, standaloneGroup } from './fixtures-distribution.ts';
 
@@ -63,8 +64,41 @@ describeStores('agent actions arriving together', (h) => {
       ], `event ${id}: each change recorded once`);
       const comments = await h.store.db.selectFrom('acd_event_comments').select('text').where('event_id', '=', id).execute();
       assert.deepEqual(comments.map((x) => x.text), i % 2 ? [`done ${id}`] : []);
-      const state = await h.store.db.selectFrom('agent_states').select('last_agent_time').where('user_id', '=', agentId).executeTakeFirstOrThrow();
-      assert.equal(new Date(state.last_agent_time!).getTime(), h.clock.now(), "the agent’s finishing time");
+      const finish = await h.store.db.selectFrom('agent_finishes').select('last_agent_time').where('user_id', '=', agentId).executeTakeFirstOrThrow();
+      assert.equal(new Date(finish.last_agent_time).getTime(), h.clock.now(), "the agent’s finishing time");
     }
   });
+
+  it('finish work without touching the agent state rows the dispatcher holds locked', async () => {
+    const c = await h.newClient();
+    const group = await standaloneGroup(c);
+    const agent = await readyAgent(h, c, group);
+    const id = await newEvent(c, group);
+    await pass(h);
+    assert.equal((await act(agent, id, 'accept')).statusCode, 200);
+    const version = async () => (await sql<{ v: string }>`SELECT xmin::text AS v FROM agent_states WHERE user_id = ${agent.userId}`.execute(h.store.db)).rows[0]!.v;
+    const before = await version();
+    // On PostgreSQL a dispatcher of another instance holds the agent's row meanwhile; the done
+    // must not queue behind it.
+    let release = () => {};
+    const held = h.kind !== 'postgres' ? undefined : await new Promise<{ trx: Promise<void> }>((locked) => {
+      const trx = h.store.db.transaction().execute(async (t) => {
+        await sql`SELECT 1 FROM agent_states WHERE user_id = ${agent.userId} FOR UPDATE`.execute(t);
+        await new Promise<void>((r) => {
+          release = r;
+          locked({ trx });
+        });
+      });
+    });
+    try {
+      const done = await Promise.race([act(agent, id, 'done'), new Promise<'waited'>((r) => setTimeout(() => r('waited'), 3000))]);
+      assert.notEqual(done, 'waited', 'done waited for the lock on the agent state row');
+      if (done !== 'waited') assert.equal(done.statusCode, 200, done.body);
+    } finally {
+      release();
+      await held?.trx;
+    }
+    assert.equal(await version(), before, 'the state row was not written');
+  });
 });
+

@@ -3,6 +3,7 @@
 // creating their own client account (tenant), which is also how production isolates data.
 import { after, before, describe } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { build } from '../src/app.ts';
 import { openStore, type Store, type StoreKind } from '../src/db/store.ts';
@@ -141,4 +142,27 @@ export function recordStatements(db: object, marker: string): { statements: stri
     return execute(q);
   };
   return { statements, restore: () => { target.executeQuery = execute; } };
+}
+
+/**
+ * PostgreSQL: a second store on the harness's database (another instance, as far as
+ * notifications go), hearing changes through `onChange`; resolves once both listen. PGlite has
+ * no second instance: undefined.
+ */
+export async function secondInstance(h: Harness, onChange: (payload: string) => void): Promise<Store | undefined> {
+  if (h.kind !== 'postgres') return undefined;
+  const { rows } = await sql<{ db: string }>`SELECT current_database() AS db`.execute(h.store.db);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${rows[0]!.db}`;
+  const other = await openStore({ databaseUrl: url.toString(), poolSize: 1, migrate: false });
+  other.onChange(onChange);
+  const deadline = Date.now() + 2000;
+  while (!other.notificationsLive() || !h.store.notificationsLive()) {
+    if (Date.now() > deadline) {
+      await other.close();
+      throw new Error('listeners not up');
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return other;
 }

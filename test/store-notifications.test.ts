@@ -4,8 +4,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { ShapedStatement } from '../src/db/shaped-statement.ts';
-import { openStore } from '../src/db/store.ts';
-import { describeStores } from './helper.ts';
+import type { Store } from '../src/db/store.ts';
+import { describeStores, secondInstance } from './helper.ts';
 
 describeStores('statements built once per shape', (h) => {
   const sum = new ShapedStatement<number[]>({
@@ -34,21 +34,10 @@ describeStores('announcements', (h) => {
   it('reach this process at once and another instance once each, many per NOTIFY', async () => {
     const heard: string[] = [];
     const off = h.store.onChange((p) => p !== '' && heard.push(p));
-    let other: Awaited<ReturnType<typeof openStore>> | undefined;
+    let other: Store | undefined;
     const there: string[] = [];
     try {
-      if (h.kind === 'postgres') {
-        const { rows } = await sql<{ db: string }>`SELECT current_database() AS db`.execute(h.store.db);
-        const url = new URL(process.env.TEST_DATABASE_URL!);
-        url.pathname = `/${rows[0]!.db}`;
-        other = await openStore({ databaseUrl: url.toString(), poolSize: 1, migrate: false });
-        other.onChange((p) => p !== '' && there.push(p));
-        const deadline = Date.now() + 2000;
-        while (!other.notificationsLive() || !h.store.notificationsLive()) {
-          if (Date.now() > deadline) assert.fail('listeners not up');
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      }
+      other = await secondInstance(h, (p) => p !== '' && there.push(p));
       const payloads = Array.from({ length: 40 }, (_, i) => `9${i}:`);
       for (const p of payloads) h.store.announce(p);
       assert.deepEqual(heard, payloads, 'this process hears every announcement as it is made');

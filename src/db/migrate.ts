@@ -5,6 +5,8 @@ import * as queueOffhookAnnouncement from './migrations/002_queue_offhook_announ
 import * as agents from './migrations/003_agents.ts';
 import * as distribution from './migrations/004_distribution.ts';
 import * as hotPath from './migrations/005_hot_path.ts';
+import * as agentFinishes from './migrations/006_agent_finishes.ts';
+import * as lighterFeed from './migrations/007_lighter_feed.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -13,6 +15,8 @@ const migrations: Record<string, Migration> = {
   '003_agents': agents,
   '004_distribution': distribution,
   '005_hot_path': hotPath,
+  '006_agent_finishes': agentFinishes,
+  '007_lighter_feed': lighterFeed,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

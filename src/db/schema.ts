@@ -192,9 +192,14 @@ export interface AgentStatesTable {
   user_id: number;
   b_logged_in: Generated<boolean>;
   capacity: ColumnType<Record<string, number>, string | undefined, string>;
-  last_agent_time: Date | string | null;
   last_state_change_at: Date | string | null;
   last_offer_at: Date | string | null;
+}
+
+/** When each agent last finished a piece of work (migration 006). */
+export interface AgentFinishesTable {
+  user_id: number;
+  last_agent_time: Date | string;
 }
 
 export interface AgentGroupLoginsTable {
@@ -249,6 +254,7 @@ export interface Database {
   agent_credentials: AgentCredentialsTable;
   agent_sessions: AgentSessionsTable;
   agent_states: AgentStatesTable;
+  agent_finishes: AgentFinishesTable;
   agent_group_logins: AgentGroupLoginsTable;
   agent_state_history: AgentStateHistoryTable;
   acd_group_dispatch: AcdGroupDispatchTable;

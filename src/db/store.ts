@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PGliteSessionDialect } from './pglite-dialect.ts';
 import { preparingClient } from './prepared.ts';
 import { migrateToLatest } from './migrate.ts';
+import { registerAnnouncer } from './announce.ts';
 import { registerCopyOut } from './copy-out.ts';
 import type { Database } from './schema.ts';
 
@@ -85,6 +86,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     ? openPostgres(options.databaseUrl, options.poolSize, options.preparedStatements !== false)
     : await openPGlite(options.dataDir);
   if (options.migrate !== false) await migrateToLatest(store.db);
+  registerAnnouncer(store.db, store.announce);
   return store;
 }
 

@@ -3,10 +3,10 @@
 // one leaves nothing behind but leases that expire. It wakes on a change (this process's, or any
 // instance's through NOTIFY), at the next timer the database knows of, and on a periodic sweep as
 // a backup for lost notifications.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { announcerOf, NOTHING_TO_DISTRIBUTE, type Announce } from '../db/announce.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/clock.ts';
-import { Status } from '../domain/event-flow.ts';
 import { dispatchGroup } from './sql/dispatch-group.ts';
 import { expireOffers } from './sql/expire-offers.ts';
 import { nextDueAt } from './sql/next-due.ts';
@@ -36,6 +36,8 @@ export class Distributor {
   readonly #sweepMs: number;
   readonly #batch: number;
   readonly #onError: (error: unknown) => void;
+  /** The store's (src/db/announce.ts); without one, the feed trigger announces every change. */
+  readonly #announce: Announce | undefined;
   #running: Promise<void> | null = null;
   #again = false;
   #started = false;
@@ -52,6 +54,7 @@ export class Distributor {
     this.#sweepMs = options.sweepMs ?? 2000;
     this.#batch = options.batch ?? 500;
     this.#onError = options.onError ?? (() => undefined);
+    this.#announce = announcerOf(db);
   }
 
   /** Runs passes on its own from now on: on every wake(), at due timers and on the sweep. */
@@ -131,30 +134,28 @@ export class Distributor {
     // "Now" is read afresh for each step: history times and leases are those of the moment the
     // step ran, not of the start of a pass that may have waited on locks.
     const now = () => new Date(this.#clock.now());
-    const released = await releaseDueEvents(this.#db, now(), this.#batch);
-    const expired = full || this.#clock.now() >= this.#leaseAt ? await expireOffers(this.#db, now(), this.#batch) : { expired: 0 };
+    const announced = this.#announce !== undefined;
+    const released = await releaseDueEvents(this.#db, now(), this.#batch, announced);
+    const expired = full || this.#clock.now() >= this.#leaseAt ? await expireOffers(this.#db, now(), this.#batch) : { expired: 0, groupIds: [] };
     const reminded = full || this.#clock.now() >= this.#reminderAt ? await returnDueReminders(this.#db, now(), this.#batch) : 0;
     let offered = 0;
     let busyGroups = 0;
-    for (const groupId of await groupsToDispatch(this.#db)) {
+    // Expired offers are back in queues the first statement did not see them in.
+    const groupIds = [...new Set([...released.groupIds, ...expired.groupIds])].sort((x, y) => x - y);
+    for (const groupId of groupIds) {
       const at = now();
-      const result = await dispatchGroup(this.#db, groupId, at, this.#batch);
+      const result = await dispatchGroup(this.#db, groupId, at, this.#batch, announced);
       if (result === 'busy') busyGroups++;
       else offered += result.offered;
+      // An offer gives no dispatcher anything to do: only the agent's and supervisors' streams look.
+      if (result !== 'busy') for (const to of result.offeredTo) this.#announce?.(to + NOTHING_TO_DISTRIBUTE);
       // A lease granted now may end before the earliest one known.
       if (result !== 'busy' && result.leaseUntil !== null) this.#leaseAt = Math.min(this.#leaseAt, result.leaseUntil);
     }
+    // Events this pass queued were dispatched by it, unless another dispatcher held their group:
+    // that one (and every other) is then woken to look again, as a trigger's notification would.
+    const wake = busyGroups > 0 ? '' : NOTHING_TO_DISTRIBUTE;
+    for (const clientId of released.clientIds) this.#announce?.(`${clientId}:${wake}`);
     return { released: released.released, expired: expired.expired, reminded, offered, busyGroups };
   }
-}
-
-/** Groups with a waiting event and at least one agent logged in to both the ACD and the group. */
-async function groupsToDispatch(db: Kysely<Database>): Promise<number[]> {
-  const { rows } = await sql<{ group_id: number }>`
-    SELECT g.id AS group_id FROM acd_groups g
-    WHERE EXISTS (SELECT 1 FROM acd_events e WHERE e.queue_group_id = g.id AND e.status_id = ${sql.lit(Status.TransportToGroup)})
-      AND EXISTS (SELECT 1 FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
-                  WHERE l.group_id = g.id)
-    ORDER BY g.id`.execute(db);
-  return rows.map((r) => r.group_id);
 }

@@ -15,6 +15,7 @@
 // Agents' own transitions lock their event and then, at most, their own state row; they never
 // touch a waiting event, so no cycle with this order can form.
 import { sql, type Kysely } from 'kysely';
+import { APP_ANNOUNCES } from '../../db/announce.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
 import { planOffers, type AvailableAgent, type SkillRequirement, type WaitingEvent } from '../../domain/distribution.ts';
@@ -40,10 +41,21 @@ function requirements(row: QueueRow): SkillRequirement[] {
 /** Groups this process has seen a dispatch row of: the row stays until the group is deleted. */
 const knownGroups = perDatabase((_db: Kysely<Database>) => new Set<number>());
 
-/** Offers made and the lease they got (null: none made); 'busy' when another dispatcher holds the group. */
+export interface Dispatched {
+  offered: number;
+  /** The lease the offers got (null: none made). */
+  leaseUntil: number | null;
+  /** "<ClientsID>:<UsersID>" of each agent who got an offer. */
+  offeredTo: string[];
+}
+
+/**
+ * The group's offers; 'busy' when another dispatcher holds the group. `announced`: the caller
+ * announces the offers (src/db/announce.ts).
+ */
 export async function dispatchGroup(
-  db: Kysely<Database>, groupId: number, now: Date, pageSize: number,
-): Promise<{ offered: number; leaseUntil: number | null } | 'busy'> {
+  db: Kysely<Database>, groupId: number, now: Date, pageSize: number, announced = false,
+): Promise<Dispatched | 'busy'> {
   const known = knownGroups(db);
   if (!known.has(groupId)) {
     await sql`INSERT INTO acd_group_dispatch (group_id) SELECT id FROM acd_groups WHERE id = ${groupId}
@@ -51,48 +63,60 @@ export async function dispatchGroup(
     known.add(groupId);
   }
   return db.transaction().execute(async (trx) => {
-    const { rows: [group] } = await sql<{ last_user_id: number | null; algorithm: number; timeout: number }>`
-      SELECT d.last_user_id, g.distribution_algorithm_id AS algorithm, g.offer_timeout_seconds AS timeout
+    // The group's logged-in members come with the lock; they are read before it is granted,
+    // which is harmless: presence is checked again under the agents' lock below.
+    const { rows: [group] } = await sql<{
+      last_user_id: number | null; algorithm: number; timeout: number; members: { user_id: number; skills: Record<string, number> }[];
+    }>`
+      SELECT d.last_user_id, g.distribution_algorithm_id AS algorithm, g.offer_timeout_seconds AS timeout,
+        (SELECT coalesce(json_agg(json_build_object('user_id', l.user_id, 'skills', m.skills)), '[]')
+         FROM agent_group_logins l
+         JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
+         JOIN acd_group_members m ON m.group_id = l.group_id AND m.user_id = l.user_id
+         WHERE l.group_id = d.group_id) AS members
       FROM acd_group_dispatch d JOIN acd_groups g ON g.id = d.group_id
       WHERE d.group_id = ${groupId} FOR UPDATE OF d SKIP LOCKED`.execute(trx);
     if (!group) return 'busy';
 
-    const { rows: members } = await sql<{ user_id: number; skills: Record<string, number> }>`
-      SELECT l.user_id, m.skills FROM agent_group_logins l
-      JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
-      JOIN acd_group_members m ON m.group_id = l.group_id AND m.user_id = l.user_id
-      WHERE l.group_id = ${groupId}`.execute(trx);
-    // An agent who logged out between the read above and the lock keeps no claim: re-checked under it.
-    const locked = await lockAgentCapacity(trx, members.map((m) => m.user_id), groupId);
-    const skillsOf = new Map(members.map((m) => [m.user_id, m.skills]));
-    let agents: AvailableAgent[] = locked
+    const memberIds = group.members.map((m) => m.user_id);
+    // The first page of the queue shares the capacity count's round trip; it cannot know yet
+    // which types have a free place, so it is filtered by target agent only.
+    const locked = await lockAgentCapacity(trx, memberIds, groupId, queuePageSql(groupId, null, memberIds, pageSize));
+    const skillsOf = new Map(group.members.map((m) => [m.user_id, m.skills]));
+    let agents: AvailableAgent[] = locked.agents
       .filter((a) => a.present && Object.values(a.free).some((n) => n > 0))
       .map(({ userId, free, idleSinceMs }) => ({ userId, free, idleSinceMs, skills: skillsOf.get(userId) ?? {} }));
-    if (agents.length === 0) return { offered: 0, leaseUntil: null };
+    if (agents.length === 0) return { offered: 0, leaseUntil: null, offeredTo: [] };
 
     let lastUserId = group.last_user_id;
     let offered = 0;
-    let after: QueueRow | undefined;
+    const offeredTo = new Set<string>();
     const nowMs = now.getTime();
     const lease = nowMs + group.timeout * 1000;
+    let page = locked.alongside.sort(inQueueOrder);
     for (;;) {
-      const page = await readQueuePage(trx, groupId, agents, pageSize, after);
       if (page.length === 0) break;
       const queue: WaitingEvent[] = page.map((r) => ({ id: r.id, typeId: r.type_id, targetUserId: r.user_id, skills: requirements(r) }));
       const plan = planOffers(group.algorithm, queue, agents, lastUserId, nowMs);
-      lastUserId = plan.lastUserId;
       agents = plan.agents;
       if (plan.offers.length > 0) {
-        offered += await writeOffers(trx, groupId, plan.offers, now, new Date(lease));
+        const written = await writeOffers(trx, groupId, plan.offers, now, new Date(lease), lastUserId === plan.lastUserId ? undefined : plan.lastUserId, announced);
+        offered += written.length;
+        for (const row of written) offeredTo.add(`${row.client_id}:${row.agent_id}`);
+        lastUserId = plan.lastUserId;
       }
       if (page.length < pageSize || !agents.some((a) => Object.values(a.free).some((n) => n > 0))) break;
-      after = page[page.length - 1];
+      page = await readQueuePage(trx, groupId, agents, pageSize, page[page.length - 1]);
     }
-    if (lastUserId !== group.last_user_id) {
-      await sql`UPDATE acd_group_dispatch SET last_user_id = ${lastUserId} WHERE group_id = ${groupId}`.execute(trx);
-    }
-    return { offered, leaseUntil: offered > 0 ? lease : null };
+    return { offered, leaseUntil: offered > 0 ? lease : null, offeredTo: [...offeredTo] };
   });
+}
+
+const createdMs = (row: QueueRow) => new Date(row.created_at).getTime();
+
+/** Priority descending, then age, then id: the queue's order (rows read through JSON come unordered). */
+function inQueueOrder(a: QueueRow, b: QueueRow): number {
+  return b.priority - a.priority || createdMs(a) - createdMs(b) || a.id - b.id;
 }
 
 /**
@@ -100,35 +124,47 @@ export async function dispatchGroup(
  * available agent could take by type and target, so that a long run of events for an absent
  * agent does not hide the events behind it.
  */
-async function readQueuePage(trx: Kysely<Database>, groupId: number, agents: AvailableAgent[], pageSize: number, after?: QueueRow) {
+async function readQueuePage(trx: Kysely<Database>, groupId: number, agents: AvailableAgent[], pageSize: number, after: QueueRow) {
   const types = [...new Set(agents.flatMap((a) => Object.entries(a.free).filter(([, n]) => n > 0).map(([t]) => Number(t))))];
-  const ids = agents.map((a) => a.userId);
+  const { rows } = await queuePageSql(groupId, types, agents.map((a) => a.userId), pageSize, after).execute(trx);
+  return rows;
+}
+
+/** Waiting events of the group in queue order; `types` null: of any type. */
+function queuePageSql(groupId: number, types: number[] | null, userIds: number[], pageSize: number, after?: QueueRow) {
   const keyset = after
     ? sql`AND (priority < ${after.priority} OR (priority = ${after.priority} AND (created_at, id) > (${after.created_at}::timestamptz, ${after.id}::int)))`
     : sql``;
-  const { rows } = await sql<QueueRow>`
+  const ofTypes = types === null ? sql`` : sql`AND type_id = ANY(${types}::int[])`;
+  return sql<QueueRow>`
     SELECT id, type_id, user_id, priority, created_at,
       skills_id1, skills_value1, skills_id2, skills_value2, skills_id3, skills_value3
     FROM acd_events
     WHERE queue_group_id = ${groupId} AND status_id = ${sql.lit(Status.TransportToGroup)}
-      AND type_id = ANY(${types}::int[]) AND (user_id IS NULL OR user_id = ANY(${ids}::int[])) ${keyset}
+      ${ofTypes} AND (user_id IS NULL OR user_id = ANY(${userIds}::int[])) ${keyset}
     ORDER BY priority DESC, created_at, id
-    LIMIT ${pageSize}`.execute(trx);
-  return rows;
+    LIMIT ${pageSize}`;
 }
 
-async function writeOffers(trx: Kysely<Database>, groupId: number, offers: { eventId: number; userId: number }[], now: Date, lease: Date): Promise<number> {
-  const { rows } = await sql<{ id: number }>`
+/** The offers, and where round robin stopped (`lastUserId`, when it moved). */
+async function writeOffers(
+  trx: Kysely<Database>, groupId: number, offers: { eventId: number; userId: number }[], now: Date, lease: Date,
+  lastUserId: number | null | undefined, announced: boolean,
+): Promise<{ client_id: number; agent_id: number }[]> {
+  const roundRobin = lastUserId === undefined
+    ? sql``
+    : sql`, turn AS (UPDATE acd_group_dispatch SET last_user_id = ${lastUserId} WHERE group_id = ${groupId})`;
+  const { rows } = await sql<{ client_id: number; agent_id: number }>`
     WITH offered AS (
       UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportAgent)}, agent_id = o.user_id, lease_until = ${lease},
         offered_at = ${now}, modified_at = ${now}, last_modified_at = ${now}
       FROM unnest(${offers.map((o) => o.eventId)}::int[], ${offers.map((o) => o.userId)}::int[]) AS o(event_id, user_id)
       WHERE e.id = o.event_id AND e.status_id = ${sql.lit(Status.TransportToGroup)} AND e.queue_group_id = ${groupId}
-      RETURNING e.id, e.agent_id
+      RETURNING e.id, e.client_id, e.agent_id
     ), hist AS (${historyFrom('offered', Status.TransportToGroup, Status.TransportAgent, 'offered', now)}
     ), idle AS (
       UPDATE agent_states s SET last_offer_at = ${now} FROM (SELECT DISTINCT agent_id FROM offered) x WHERE s.user_id = x.agent_id
-    )
-    SELECT id FROM offered`.execute(trx);
-  return rows.length;
+    )${roundRobin}
+    SELECT client_id, agent_id${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``} FROM offered`.execute(trx);
+  return rows;
 }

@@ -1,12 +1,26 @@
-// Distribute (1) → TransportToGroup (4): events whose appointment has come (or that have none)
-// join their group's queue. SKIP LOCKED lets several instances sweep at once without waiting on
-// each other; an event another sweep holds is that sweep's to move.
+// The start of every pass, in one statement: Distribute (1) → TransportToGroup (4) for events
+// whose appointment has come (or that have none), and the groups there is work in — a waiting
+// event and someone logged in to the ACD and to the group.
+//
+// SKIP LOCKED lets several instances release at once without waiting on each other; an event
+// another pass holds is that pass's to move. The groups are read from the statement's snapshot,
+// which does not contain the rows it moves itself: their groups are added from `moved`.
 import { sql, type Kysely } from 'kysely';
+import { APP_ANNOUNCES } from '../../db/announce.ts';
 import type { Database } from '../../db/schema.ts';
 import { Status } from '../../domain/event-flow.ts';
 
-export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: number): Promise<{ groupIds: number[]; released: number }> {
-  const { rows } = await sql<{ queue_group_id: number | null }>`
+export interface PassStart {
+  released: number;
+  /** Clients whose events were released (to announce). */
+  clientIds: number[];
+  /** Groups to dispatch, in id order. */
+  groupIds: number[];
+}
+
+/** `announced`: the caller announces the releases (src/db/announce.ts). */
+export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: number, announced = false): Promise<PassStart> {
+  const { rows: [row] } = await sql<{ released: number; client_ids: number[]; group_ids: number[] }>`
     WITH due AS (
       SELECT id FROM acd_events
       WHERE status_id = ${sql.lit(Status.Distribute)} AND (appointment_at IS NULL OR appointment_at <= ${now})
@@ -16,14 +30,24 @@ export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: n
     ), moved AS (
       UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportToGroup)}, modified_at = ${now}, last_modified_at = ${now}
       FROM due WHERE e.id = due.id
-      RETURNING e.id, e.queue_group_id, e.agent_id, e.appointment_at
+      RETURNING e.id, e.client_id, e.queue_group_id, e.agent_id, e.appointment_at
     ), hist AS (
       INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
       SELECT id, ${sql.lit(Status.Distribute)}, ${sql.lit(Status.TransportToGroup)}, NULL, 'distributor',
         CASE WHEN appointment_at IS NULL THEN 'queued' ELSE 'appointment reached' END, ${now}::timestamptz
       FROM moved
     )
-    SELECT queue_group_id FROM moved`.execute(db);
-  const groupIds = [...new Set(rows.map((r) => r.queue_group_id).filter((g): g is number => g !== null))];
-  return { groupIds, released: rows.length };
+    SELECT
+      (SELECT count(*) FROM moved)::int AS released,
+      ARRAY(SELECT DISTINCT client_id FROM moved) AS client_ids,
+      ARRAY(
+        SELECT g.id FROM acd_groups g
+        WHERE (g.id IN (SELECT queue_group_id FROM moved)
+               OR EXISTS (SELECT 1 FROM acd_events e WHERE e.queue_group_id = g.id AND e.status_id = ${sql.lit(Status.TransportToGroup)}))
+          AND EXISTS (SELECT 1 FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
+                      WHERE l.group_id = g.id)
+        ORDER BY g.id
+      ) AS group_ids
+      ${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``}`.execute(db);
+  return { released: row!.released, clientIds: row!.client_ids, groupIds: row!.group_ids };
 }

@@ -32,7 +32,7 @@ export async function returnDueReminders(db: Kysely<Database>, now: Date, limit:
         WHERE id = ${event.id} AND status_id = ${sql.lit(Status.Remind)} AND agent_id = ${event.agent_id} AND remind_at <= ${now}
         FOR UPDATE SKIP LOCKED`.execute(trx);
       if (mine.length === 0) return 0;
-      const [agent] = await lockAgentCapacity(trx, [event.agent_id]);
+      const [agent] = (await lockAgentCapacity(trx, [event.agent_id])).agents;
       if (!agent || (agent.free[String(event.type_id)] ?? 0) <= 0) return 0;
       const { rows } = await sql<{ id: number }>`
         WITH moved AS (

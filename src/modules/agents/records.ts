@@ -37,8 +37,8 @@ export const AgentRecord = defineRecord(
       GroupStates,
     ),
     Capacity: field.json(compactNumberMap(`coalesce(a.capacity, ${defaultCapacitySql})`), CapacityMap),
-    LastAgentTime: field.timestamp('a.last_agent_time', { nullable: true, description: 'When the agent last finished a piece of work' }),
+    LastAgentTime: field.timestamp('f.last_agent_time', { nullable: true, description: 'When the agent last finished a piece of work' }),
     dtLastStateChange: field.timestamp('a.last_state_change_at', { nullable: true, description: 'Last login or logout, of the ACD or a group' }),
   },
-  { from: 'users u LEFT JOIN agent_states a ON a.user_id = u.id', clientColumn: 'u.client_id', idColumn: 'u.id', defaultOrderBy: 'UID' },
+  { from: 'users u LEFT JOIN agent_states a ON a.user_id = u.id LEFT JOIN agent_finishes f ON f.user_id = u.id', clientColumn: 'u.client_id', idColumn: 'u.id', defaultOrderBy: 'UID' },
 );

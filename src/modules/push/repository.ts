@@ -43,8 +43,10 @@ export async function startCursor(db: Db, audience: Audience, lastEventId: strin
     // Gone (older than the retention): everything still kept is newer than what they saw.
     return { xid: rows[0]?.xid ?? '0', id: rows[0] ? lastEventId : '0' };
   }
+  // The client's newest message: no message of one of its agents comes after it, and finding it
+  // never walks back through the rest of the client's feed looking for the agent's.
   const { rows } = await sql<{ xid: string; id: string }>`
-    SELECT m.xid::text AS xid, m.id::text AS id FROM push_messages m WHERE ${audienceSql(audience)} AND ${DELIVERABLE}
+    SELECT m.xid::text AS xid, m.id::text AS id FROM push_messages m WHERE m.client_id = ${audience.clientId} AND ${DELIVERABLE}
     ORDER BY m.xid DESC, m.id DESC LIMIT 1`.execute(db);
   return rows[0] ?? { xid: '0', id: '0' };
 }

@@ -5,6 +5,7 @@
 // When the statement finds nothing to do for a request, the caller runs the general path, which
 // works out the precise 404 or 409.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { announcerOf, APP_ANNOUNCES, NOTHING_TO_DISTRIBUTE } from '../../db/announce.ts';
 import { Batcher } from '../../db/batcher.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
@@ -77,17 +78,16 @@ const batchKeyOf = (q: QuickRequest) => `${q.action}|${q.clientId}|${q.timeZone}
 
 /**
  * The statement for a batch. Locks, in the order every agent action takes them: the events
- * first, in id order (FOR UPDATE over a sorted scan), then (done) the agents' state rows, in user
- * id order too — the dispatcher locks agents in that order, so a batch of many agents cannot
- * deadlock with it.
+ * first, in id order (FOR UPDATE over a sorted scan), then (done) the agents' finishing times,
+ * in user-id order. No agent action touches agent_states, which the dispatcher holds locked.
  */
-const quickActions = new ShapedStatement<QuickRequest[]>({
-  shape: (qs) => `${qs[0]!.action}|${qs.length}|${qs[0]!.comment === null ? '' : 'c'}`,
-  values: (qs) => [
+const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolean }>({
+  shape: ({ qs, announced }) => `${qs[0]!.action}|${qs.length}|${qs[0]!.comment === null ? '' : 'c'}|${announced ? 'a' : ''}`,
+  values: ({ qs }) => [
     qs[0]!.clientId, qs[0]!.timeZone,
     ...qs.flatMap((q) => (q.comment === null ? [q.eventId, q.agentId, q.actor, q.now] : [q.eventId, q.agentId, q.actor, q.now, q.comment])),
   ],
-  build: (qs, value) => {
+  build: ({ qs, announced }, value) => {
     const { action } = qs[0]!;
     const commented = qs[0]!.comment !== null;
     const plan = planOf(action);
@@ -98,13 +98,12 @@ const quickActions = new ShapedStatement<QuickRequest[]>({
       return sql`(${sql.join(fields)})`;
     });
     const extra = commented ? sql`, q_comment` : sql``;
+    // Upserted in user-id order, so two batches finishing work of the same agents cannot deadlock.
     const finished = action === 'done'
-      ? sql`, agents AS (
-          SELECT user_id FROM agent_states WHERE user_id IN (SELECT q_agent FROM upd) ORDER BY user_id FOR UPDATE
-        ), finished AS (
-          UPDATE agent_states s SET last_agent_time = f.q_at
-          FROM (SELECT u.q_agent, max(u.q_at) AS q_at FROM upd u JOIN agents a ON a.user_id = u.q_agent GROUP BY u.q_agent) f
-          WHERE s.user_id = f.q_agent)`
+      ? sql`, finished AS (
+          INSERT INTO agent_finishes (user_id, last_agent_time)
+          SELECT q_agent, max(q_at) FROM upd GROUP BY q_agent ORDER BY q_agent
+          ON CONFLICT (user_id) DO UPDATE SET last_agent_time = EXCLUDED.last_agent_time)`
       : sql``;
     const note = commented
       ? sql`, note AS (INSERT INTO acd_event_comments (event_id, author, text, created_at) SELECT id, q_actor, q_comment, q_at FROM upd)`
@@ -129,14 +128,22 @@ const quickActions = new ShapedStatement<QuickRequest[]>({
         INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
         SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at FROM upd ${moved}
       )${finished}${note}
-      SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j FROM upd e`;
+      SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``}
+      FROM upd e`;
   },
 });
 
-/** Each request's record (undefined: the statement found nothing to do for it). */
+/**
+ * Each request's record (undefined: the statement found nothing to do for it). The changes are
+ * announced here, after commit, when the store lets us (src/db/announce.ts); an accept or a seen
+ * gives the distributor nothing to do.
+ */
 async function runBatch(db: Kysely<Database>, qs: QuickRequest[]): Promise<(string | undefined)[]> {
-  const { rows } = await db.executeQuery<{ id: number; j: string }>(quickActions.compile(db, qs));
+  const announce = announcerOf(db);
+  const { rows } = await db.executeQuery<{ id: number; j: string }>(quickActions.compile(db, { qs, announced: announce !== undefined }));
   const byEvent = new Map(rows.map((r) => [r.id, r.j]));
+  const quiet = qs[0]!.action === 'accept' || qs[0]!.action === 'seen' ? NOTHING_TO_DISTRIBUTE : '';
+  if (announce) for (const q of qs) if (byEvent.has(q.eventId)) announce(`${q.clientId}:${q.agentId}${quiet}`);
   return qs.map((q) => byEvent.get(q.eventId));
 }
 

@@ -87,7 +87,8 @@ export async function insertComment(db: Db, eventId: number, author: string, tex
 
 /** The agent finished a piece of work: the moment longest-idle distribution measures from. */
 export async function markAgentFinished(db: Db, userId: number, now: Date): Promise<void> {
-  await db.updateTable('agent_states').set({ last_agent_time: now }).where('user_id', '=', userId).execute();
+  await db.insertInto('agent_finishes').values({ user_id: userId, last_agent_time: now })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_agent_time: now })).execute();
 }
 
 /**
