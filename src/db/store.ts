@@ -37,8 +37,9 @@ export interface Store {
   onChange(listener: (payload: string) => void): () => void;
   /**
    * Publishes a committed change on CHANGE_CHANNEL that no trigger announced (an event's
-   * creation, see migration 005): this process's listeners hear it at once, other instances
-   * within a few milliseconds, many announcements sharing one NOTIFY.
+   * creation, migration 005; the hot paths' transitions, src/db/announce.ts): this process's
+   * listeners hear it at once, other instances within a few milliseconds, many announcements
+   * sharing one NOTIFY.
    */
   announce(payload: string): void;
   /**
