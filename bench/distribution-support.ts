@@ -475,6 +475,9 @@ export class SimAgent {
   /** Events the stream offered to this agent (to tell which offers only a safety poll found). */
   readonly #streamOffered = new Set<number>();
   #pollNow = false;
+  /** Push mode: safety polls held (holdSafetyPolls). */
+  #pollsHeld = false;
+  #pollsResumed = false;
   #markReady!: () => void;
   /**
    * Resolves once the agent can learn of an offer at once: its stream is open (push mode; the
@@ -508,6 +511,17 @@ export class SimAgent {
     this.#closeStream();
     this.#wake?.();
     await this.#running;
+  }
+
+  /**
+   * Push mode: holds the safety polls (the stream still brings offers), so that an idle agent
+   * costs the server nothing while another system is measured on the same machine; on release
+   * the next poll is drawn afresh from then.
+   */
+  holdSafetyPolls(hold: boolean): void {
+    this.#pollsHeld = hold;
+    if (!hold) this.#pollsResumed = true;
+    this.#wake?.();
   }
 
   #call(method: string, path: string): Promise<Reply> {
@@ -706,7 +720,11 @@ export class SimAgent {
           if (!this.#finished.has(offer.eventId)) await this.#work(offer.eventId, false);
           continue;
         }
-        if (this.#pollNow || Date.now() >= nextPoll) {
+        if (this.#pollsResumed) {
+          this.#pollsResumed = false;
+          nextPoll = Date.now() + SimAgent.#draw(safety);
+        }
+        if (this.#pollNow || (!this.#pollsHeld && Date.now() >= nextPoll)) {
           this.#pollNow = false;
           nextPoll = Date.now() + SimAgent.#draw(safety);
           await this.#pollInbox();
@@ -724,7 +742,7 @@ export class SimAgent {
         }
         continue;
       }
-      await this.#pause(nextPoll - Date.now());
+      await this.#pause(this.#pollsHeld ? 60_000 : nextPoll - Date.now());
     }
   }
 }

@@ -8,6 +8,7 @@
 //   npm run bench:distribution          (DATABASE_URL names the PostgreSQL server; default local)
 //   BENCH_EVENTS=5000 BENCH_AGENTS=50 npm run bench:distribution
 //   BENCH_ONLY=postgres npm run bench:distribution      (one part only: pglite, postgres, pgboss)
+//   BENCH_ROUNDS=1 npm run bench:distribution           (the throughput phase in one round)
 //   BENCH_PLAN_CACHE_MODE=force_custom_plan npm run bench:distribution   (see planCacheMode)
 //   BENCH_HISTORY_EVENTS=200000 BENCH_ONLY=postgres npm run bench:distribution (a client with a past)
 //   BENCH_AGENT_MODE=poll npm run bench:distribution    (agents poll their inbox instead of the stream)
@@ -26,13 +27,17 @@
 //      script can name the minute directly.
 //   2. warm-up: 200 events through the agents.
 //   3. offer latency with idle agents: 100 events created one at a time, 100 ms apart.
-//   4. throughput: N events created by 8 concurrent callers as fast as they are answered while
-//      the agents work them off; assignments/s = N / (first create sent → last done answered).
-// pg-boss then gets a fresh database on the same server, the same N jobs sent by 8 concurrent
-// callers and taken by as many workers as there are agents, each fetching one job at a time,
-// completing it, and polling every 20-50 ms when it finds none (like the agents in poll mode) —
-// pg-boss's plain send / fetch / complete API, with its defaults (pool of 10 connections like
-// Switchboard's).
+//   4. throughput: N events in BENCH_ROUNDS rounds (default 4); in each, N/rounds events are
+//      created by 8 concurrent callers as fast as they are answered while the agents work them
+//      off; assignments/s = N / the sum of the rounds' (first create sent → last done answered).
+// pg-boss gets a fresh database on the same server, started and warmed up before ours, and the
+// same N jobs in as many rounds, run between ours in ABBA order (theirs first in rounds 1 and 4,
+// ours first in 2 and 3), so that both meet the same machine: on a shared machine whose speed
+// drifts over minutes, running one after the other moved the ratio by ±15 %. In each round the
+// jobs are sent by 8 concurrent callers and taken by as many workers as there are agents, each
+// fetching one job at a time, completing it, and polling every 20-50 ms when it finds none (like
+// the agents in poll mode); the workers run only during pg-boss's rounds. pg-boss's plain send /
+// fetch / complete API, with its defaults (pool of 10 connections like Switchboard's).
 //
 // Offer latency is measured three ways. From the event's dtCreated (taken by the server as the
 // create request is handled): the history's 4 → 10 timestamp (the start of the pass that made the
@@ -75,6 +80,9 @@ const PHASE_TIMEOUT_MS = 600_000;
 /** PostgreSQL only: finished events the client already has before the run (its history). */
 const HISTORY_EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 0);
 const TARGET = { ratio: 1.0, p95Ms: 100, latenessMs: 1000 };
+/** The throughput phase's rounds; on PostgreSQL pg-boss's rounds alternate with ours. */
+const ROUNDS = setting('BENCH_ROUNDS', 4);
+const roundSize = (r: number) => Math.floor((EVENTS * (r + 1)) / ROUNDS) - Math.floor((EVENTS * r) / ROUNDS);
 
 interface StoreFigures {
   assignmentsPerSec: number;
@@ -145,7 +153,10 @@ async function fillHistory(url: string, tenant: Tenant, groupId: number): Promis
   console.log(`  ${HISTORY_EVENTS} finished events of the client's past written in ${round((Date.now() - started) / 1000, 1)} s`);
 }
 
-async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string, string>, openQuery: () => Promise<{ query: Query; close(): Promise<void> }>, databaseUrl?: string): Promise<StoreFigures> {
+async function benchSwitchboard(
+  kind: 'pglite' | 'postgres', env: Record<string, string>, openQuery: () => Promise<{ query: Query; close(): Promise<void> }>,
+  databaseUrl?: string, alongside?: (round: number) => Promise<void>,
+): Promise<StoreFigures> {
   const how = AGENT_MODE === 'push'
     ? `on their live stream (inbox read every ${SAFETY_POLL_MS[0] / 1000}-${SAFETY_POLL_MS[1] / 1000} s besides)`
     : `polling every ${IDLE_MS[0]}-${IDLE_MS[1]} ms when idle`;
@@ -222,14 +233,39 @@ async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string,
       await allDone(appointmentIds, doneAt, 'appointments');
     }
 
-    // 4. Throughput.
-    const t0 = Date.now();
-    const load = await createEvents({ apis: [api], tenant, count: EVENTS, concurrency: CREATORS, body: (i) => mailBody(i, 'load')(groupId) });
-    const createdBy = Date.now();
-    const t1 = await allDone(load.ids, doneAt, 'throughput');
-    const seconds = (t1 - t0) / 1000;
+    // 4. Throughput, in rounds; `alongside` runs the comparison's rounds in between (see main).
+    let seconds = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const count = roundSize(r);
+      const ours = async () => {
+        const t0 = Date.now();
+        const load = await createEvents({
+          apis: [api], tenant, count, concurrency: CREATORS, body: (i) => mailBody(r * EVENTS + i, 'load')(groupId),
+        });
+        const createdBy = Date.now();
+        const t1 = await allDone(load.ids, doneAt, 'throughput');
+        seconds += (t1 - t0) / 1000;
+        console.log(`  round ${r + 1}: ${count} events created in ${round((createdBy - t0) / 1000, 1)} s, all done after ` +
+          `${round((t1 - t0) / 1000, 2)} s = ${round(count / ((t1 - t0) / 1000), 1)} assignments/s`);
+      };
+      // ABBA: the comparison goes first in rounds 1 and 4, second in 2 and 3, so a machine that
+      // speeds up or slows down during the run favours neither.
+      const theirsFirst = r % 4 === 0 || r % 4 === 3;
+      // Our idle agents hold their safety polls while the comparison runs (their streams stay open).
+      const theirs = async () => {
+        for (const a of agents) a.holdSafetyPolls(true);
+        try {
+          await alongside!(r);
+        } finally {
+          for (const a of agents) a.holdSafetyPolls(false);
+        }
+      };
+      if (alongside && theirsFirst) await theirs();
+      await ours();
+      if (alongside && !theirsFirst) await theirs();
+    }
     const perSec = EVENTS / seconds;
-    console.log(`  throughput: ${EVENTS} events created in ${round((createdBy - t0) / 1000, 1)} s, all done after ${round(seconds, 1)} s = ${round(perSec, 1)} assignments/s`);
+    console.log(`  throughput: ${EVENTS} events in ${ROUNDS} rounds, ${round(seconds, 2)} s in all = ${round(perSec, 1)} assignments/s`);
 
     await Promise.all(agents.map((a) => a.stop()));
     const stats = agents.reduce((sum, a) => addStats(sum, a.stats), emptyAgentStats());
@@ -297,66 +333,90 @@ async function benchSwitchboard(kind: 'pglite' | 'postgres', env: Record<string,
   }
 }
 
-async function benchPgBoss(url: string): Promise<{ perSec: number; seconds: number }> {
-  console.log(`\npg-boss: ${AGENTS} workers fetching one job at a time (polling every ${IDLE_MS[0]}-${IDLE_MS[1]} ms when idle), ${CREATORS} senders, ${EVENTS} jobs`);
-  const queue = 'bench-assignments';
-  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: 10 });
-  const errors: unknown[] = [];
-  boss.on('error', (error) => errors.push(error));
-  await boss.start();
-  await boss.createQueue(queue);
-  const completedAt = new Map<number, number>();
-  let stopped = false;
-  const worker = async () => {
-    while (!stopped) {
-      const [job] = await boss.fetch<{ i: number }>(queue, { batchSize: 1 });
-      if (!job) {
-        await sleep(IDLE_MS[0] + Math.random() * (IDLE_MS[1] - IDLE_MS[0]));
-        continue;
+/**
+ * pg-boss on its own database: started and warmed up once, then a round at a time (workers run
+ * only during their round, so their idle polling never loads the server during ours).
+ */
+class PgBossBench {
+  readonly #boss: PgBoss;
+  readonly #queue = 'bench-assignments';
+  readonly #errors: unknown[] = [];
+  readonly #completedAt = new Map<number, number>();
+  #next = 0;
+  seconds = 0;
+  jobs = 0;
+
+  constructor(url: string) {
+    this.#boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: 10 });
+    this.#boss.on('error', (error) => this.#errors.push(error));
+  }
+
+  async start(): Promise<void> {
+    console.log(`\npg-boss: ${AGENTS} workers fetching one job at a time (polling every ${IDLE_MS[0]}-${IDLE_MS[1]} ms when idle), ${CREATORS} senders`);
+    await this.#boss.start();
+    await this.#boss.createQueue(this.#queue);
+    await this.#run(WARMUP);
+    console.log(`  warm-up: ${WARMUP} jobs completed`);
+  }
+
+  async round(r: number): Promise<void> {
+    const count = roundSize(r);
+    const seconds = await this.#run(count);
+    this.seconds += seconds;
+    this.jobs += count;
+    console.log(`  pg-boss round ${r + 1}: ${count} jobs sent, fetched and completed in ${round(seconds, 2)} s = ${round(count / seconds, 1)} jobs/s`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#errors.length) console.log(`  pg-boss reported ${this.#errors.length} errors, first: ${String(this.#errors[0])}`);
+    await this.#boss.stop({ graceful: true, close: true });
+  }
+
+  /** Sends `count` jobs with CREATORS senders while AGENTS workers take them; seconds until the last is complete. */
+  async #run(count: number): Promise<number> {
+    const boss = this.#boss;
+    const queue = this.#queue;
+    const from = this.#next;
+    this.#next += count;
+    let stopped = false;
+    const worker = async () => {
+      while (!stopped) {
+        const [job] = await boss.fetch<{ i: number }>(queue, { batchSize: 1 });
+        if (!job) {
+          await sleep(IDLE_MS[0] + Math.random() * (IDLE_MS[1] - IDLE_MS[0]));
+          continue;
+        }
+        await boss.complete(queue, job.id);
+        this.#completedAt.set(job.data.i, Date.now());
       }
-      await boss.complete(queue, job.id);
-      completedAt.set(job.data.i, Date.now());
+    };
+    const workers = Array.from({ length: AGENTS }, worker);
+    try {
+      const t0 = Date.now();
+      let next = from;
+      await Promise.all(Array.from({ length: CREATORS }, async () => {
+        for (let i = next++; i < from + count; i = next++) {
+          const id = await boss.send(queue, { i, ...mailBody(i, 'job')(1) });
+          if (!id) throw new Error(`pg-boss send ${i} returned no id`);
+        }
+      }));
+      const deadline = Date.now() + PHASE_TIMEOUT_MS;
+      for (;;) {
+        let last = 0;
+        let missing = 0;
+        for (let i = from; i < from + count; i++) {
+          const at = this.#completedAt.get(i);
+          if (at === undefined) missing++;
+          else if (at > last) last = at;
+        }
+        if (missing === 0) return (last - t0) / 1000;
+        if (Date.now() > deadline) throw new Error(`pg-boss: ${missing} jobs not completed`);
+        await sleep(5);
+      }
+    } finally {
+      stopped = true;
+      await Promise.all(workers);
     }
-  };
-  const send = async (from: number, count: number) => {
-    let next = from;
-    await Promise.all(Array.from({ length: CREATORS }, async () => {
-      for (let i = next++; i < from + count; i = next++) {
-        const id = await boss.send(queue, { i, ...mailBody(i, 'job')(1) });
-        if (!id) throw new Error(`pg-boss send ${i} returned no id`);
-      }
-    }));
-  };
-  const waitAll = async (from: number, count: number) => {
-    const deadline = Date.now() + PHASE_TIMEOUT_MS;
-    for (;;) {
-      let last = 0;
-      let missing = 0;
-      for (let i = from; i < from + count; i++) {
-        const at = completedAt.get(i);
-        if (at === undefined) missing++;
-        else if (at > last) last = at;
-      }
-      if (missing === 0) return last;
-      if (Date.now() > deadline) throw new Error(`pg-boss: ${missing} jobs not completed`);
-      await sleep(5);
-    }
-  };
-  const workers = Array.from({ length: AGENTS }, worker);
-  try {
-    await send(0, WARMUP);
-    await waitAll(0, WARMUP);
-    const t0 = Date.now();
-    await send(WARMUP, EVENTS);
-    const t1 = await waitAll(WARMUP, EVENTS);
-    const seconds = (t1 - t0) / 1000;
-    console.log(`  ${EVENTS} jobs sent, fetched and completed in ${round(seconds, 2)} s = ${round(EVENTS / seconds, 1)} jobs/s`);
-    if (errors.length) console.log(`  pg-boss reported ${errors.length} errors, first: ${String(errors[0])}`);
-    return { perSec: EVENTS / seconds, seconds };
-  } finally {
-    stopped = true;
-    await Promise.all(workers);
-    await boss.stop({ graceful: true, close: true });
   }
 }
 
@@ -419,12 +479,27 @@ async function main(): Promise<void> {
     return benchSwitchboard('pglite', { SWITCHBOARD_DATA_DIR: dir }, () => openPGlite(dir));
   });
 
-  const postgres = !runs('postgres') ? null : await withFreshDatabase('sb_bench_dist', async (url) => {
+  // pg-boss, on a database of its own on the same server, runs its rounds between ours (ABBA).
+  const pgBoss = !runs('pgboss') ? null : await withFreshDatabase('sb_bench_pgboss', async (bossUrl) => {
+    const boss = new PgBossBench(bossUrl);
+    await boss.start();
+    try {
+      if (runs('postgres')) {
+        return { postgres: await withFreshDatabase('sb_bench_dist', async (url) => {
+          await withPlanCacheMode('postgres', () => openPostgres(url));
+          return benchSwitchboard('postgres', { DATABASE_URL: url }, () => openPostgres(url), url, (r) => boss.round(r));
+        }), perSec: 0, boss };
+      }
+      for (let r = 0; r < ROUNDS; r++) await boss.round(r);
+      return { postgres: null, perSec: 0, boss };
+    } finally {
+      await boss.stop();
+    }
+  }).then((b) => b && { ...b, perSec: b.boss.jobs / b.boss.seconds });
+  const postgres = pgBoss ? pgBoss.postgres : !runs('postgres') ? null : await withFreshDatabase('sb_bench_dist', async (url) => {
     await withPlanCacheMode('postgres', () => openPostgres(url));
     return benchSwitchboard('postgres', { DATABASE_URL: url }, () => openPostgres(url), url);
   });
-
-  const pgBoss = !runs('pgboss') ? null : await withFreshDatabase('sb_bench_pgboss', (url) => benchPgBoss(url));
 
   console.log('');
   for (const [kind, f] of Object.entries({ pglite, postgres })) {
