@@ -484,18 +484,20 @@ async function main(): Promise<void> {
     const boss = new PgBossBench(bossUrl);
     await boss.start();
     try {
+      let ours: StoreFigures | null = null;
       if (runs('postgres')) {
-        return { postgres: await withFreshDatabase('sb_bench_dist', async (url) => {
+        ours = await withFreshDatabase('sb_bench_dist', async (url) => {
           await withPlanCacheMode('postgres', () => openPostgres(url));
           return benchSwitchboard('postgres', { DATABASE_URL: url }, () => openPostgres(url), url, (r) => boss.round(r));
-        }), perSec: 0, boss };
+        });
+      } else {
+        for (let r = 0; r < ROUNDS; r++) await boss.round(r);
       }
-      for (let r = 0; r < ROUNDS; r++) await boss.round(r);
-      return { postgres: null, perSec: 0, boss };
+      return { postgres: ours, perSec: boss.jobs / boss.seconds };
     } finally {
       await boss.stop();
     }
-  }).then((b) => b && { ...b, perSec: b.boss.jobs / b.boss.seconds });
+  });
   const postgres = pgBoss ? pgBoss.postgres : !runs('postgres') ? null : await withFreshDatabase('sb_bench_dist', async (url) => {
     await withPlanCacheMode('postgres', () => openPostgres(url));
     return benchSwitchboard('postgres', { DATABASE_URL: url }, () => openPostgres(url), url);
