@@ -3,7 +3,7 @@
 // flush included: on the hot paths (agents' accept/reject/seen/done, the distributor's queueing
 // and offers) that one lock capped the rate of changes. Those statements tell the trigger to stay
 // quiet and announce their changes after commit instead, many per NOTIFY (Store.announce). Every
-// other path still notifies from the trigger, so a path that forgets nothing by default.
+// other path still notifies from the trigger: a path that does not opt out cannot go unheard.
 import { sql, type RawBuilder } from 'kysely';
 
 /**
@@ -32,7 +32,8 @@ export function announcerOf(db: object): Announce | undefined {
 /**
  * A select-list expression that, once evaluated, keeps the feed trigger from notifying the rest of
  * the transaction's transitions (it reads this transaction-local setting). Put it where it runs
- * exactly when transitions were written, e.g. on the rows a statement returns.
+ * whenever the statement wrote transitions (on its returned rows, or in a one-row select); run
+ * without any, it does no harm: the setting ends with the transaction.
  */
 export const APP_ANNOUNCES: RawBuilder<string> = sql<string>`set_config('switchboard.announced', 'on', true)`;
 
