@@ -6,7 +6,12 @@
 export interface BatcherOptions {
   /** Most requests in one batch (also bounds how many statement texts a key can have). */
   maxBatch?: number;
-  /** Batches on their way at once. */
+  /**
+   * Batches on their way at once (default 1). Every statement has a fixed cost on the server
+   * (executor start, triggers, commit) several times a row's: with one batch on its way, the
+   * requests that arrive meanwhile all share the next one. Measured on the distribution bench,
+   * two in flight made 1.7x as many create and agent-action statements for the same work.
+   */
   inFlight?: number;
 }
 
@@ -32,7 +37,7 @@ export class Batcher<R, A> {
     this.#keyOf = keyOf;
     this.#run = run;
     this.#maxBatch = options.maxBatch ?? 16;
-    this.#inFlightMax = options.inFlight ?? 2;
+    this.#inFlightMax = options.inFlight ?? 1;
   }
 
   add(row: R): Promise<A> {
@@ -49,7 +54,10 @@ export class Batcher<R, A> {
     while (this.#inFlight < this.#inFlightMax && this.#waiting.size > 0) {
       const [key, queue] = this.#waiting.entries().next().value!;
       const batch = queue.splice(0, this.#maxBatch);
-      if (queue.length === 0) this.#waiting.delete(key);
+      // Keys take turns: what is left of this one queues behind the others (a Map keeps
+      // insertion order), so a stream of one kind of request cannot hold the others back.
+      this.#waiting.delete(key);
+      if (queue.length > 0) this.#waiting.set(key, queue);
       this.#inFlight++;
       void this.#settle(batch).finally(() => {
         this.#inFlight--;
