@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { Batcher } from '../../db/batcher.ts';
 import { perDatabase } from '../../db/per-database.ts';
-import { ShapedStatement } from '../../db/shaped-statement.ts';
+import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
 import { jsonProjection } from '../../http/records.ts';
 import { EventRecord } from './records.ts';
@@ -66,10 +66,22 @@ function rowValues({ values, guard }: GuardedCreate): unknown[] {
   ];
 }
 
+/**
+ * A padding row (see batchSlots): no column values, so the insert skips it, and the first row's
+ * target, so its guards hold exactly when the first row's do.
+ */
+function paddingValues(first: GuardedCreate): unknown[] {
+  const columns = columnsOf(first.values).length;
+  return [...Array.from({ length: columns }, () => null), ...rowValues(first).slice(columns)];
+}
+
 /** Every row of a batch has the same key; the batch's values are the actor, the zone, then each row's. */
 const guardedCreates = new ShapedStatement<GuardedCreate[]>({
-  shape: (rows) => `${rows.length}|${shapeOf(rows[0]!)}`,
-  values: (rows) => [rows[0]!.actor, rows[0]!.timeZone, ...rows.flatMap(rowValues)],
+  shape: (rows) => `${batchSlots(rows.length)}|${shapeOf(rows[0]!)}`,
+  values: (rows) => [
+    rows[0]!.actor, rows[0]!.timeZone, ...rows.flatMap(rowValues),
+    ...Array.from({ length: batchSlots(rows.length) - rows.length }, () => paddingValues(rows[0]!)).flat(),
+  ],
   build: (rows, value) => {
     const actor = value(0);
     const timeZone = value(1) as string;
@@ -77,7 +89,8 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
     let next = 2;
     const tuples = [];
     const guards = [];
-    for (const { guard } of rows) {
+    for (let slot = 0; slot < batchSlots(rows.length); slot++) {
+      const { guard } = rows[slot] ?? rows[0]!;
       tuples.push(sql`(${sql.join(columns.map((c) => sql`${value(next++)}::${sql.raw(EVENT_COLUMN_TYPES[c]!)}`))})`);
       const clientId = value(next++);
       for (const { id } of guard.groups) {
@@ -96,7 +109,7 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
       WITH ins AS (
         INSERT INTO acd_events (${names})
         SELECT * FROM (VALUES ${sql.join(tuples)}) AS v (${names})
-        WHERE ${sql.join(guards, sql` AND `)}
+        WHERE v.status_id IS NOT NULL AND ${sql.join(guards, sql` AND `)}
         RETURNING *
       ), hist AS (
         INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, actor, reason, created_at)

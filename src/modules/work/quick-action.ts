@@ -9,7 +9,7 @@ import { announcerOf, APP_ANNOUNCES, NOTHING_TO_DISTRIBUTE } from '../../db/anno
 import { Batcher } from '../../db/batcher.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
-import { ShapedStatement } from '../../db/shaped-statement.ts';
+import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
 import { jsonProjection } from '../../http/records.ts';
 import { allowedFrom, Status, type AgentAction } from '../../domain/event-flow.ts';
 import { WorkItemRecord } from './records.ts';
@@ -82,17 +82,23 @@ const batchKeyOf = (q: QuickRequest) => `${q.action}|${q.clientId}|${q.timeZone}
  * in user-id order. No agent action touches agent_states, which the dispatcher holds locked.
  */
 const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolean }>({
-  shape: ({ qs, announced }) => `${qs[0]!.action}|${qs.length}|${qs[0]!.comment === null ? '' : 'c'}|${announced ? 'a' : ''}`,
-  values: ({ qs }) => [
-    qs[0]!.clientId, qs[0]!.timeZone,
-    ...qs.flatMap((q) => (q.comment === null ? [q.eventId, q.agentId, q.actor, q.now] : [q.eventId, q.agentId, q.actor, q.now, q.comment])),
-  ],
+  shape: ({ qs, announced }) => `${qs[0]!.action}|${batchSlots(qs.length)}|${qs[0]!.comment === null ? '' : 'c'}|${announced ? 'a' : ''}`,
+  values: ({ qs }) => {
+    const commented = qs[0]!.comment !== null;
+    // Padding rows name no event, so they join nothing.
+    const padding = Array.from({ length: (batchSlots(qs.length) - qs.length) * (commented ? 5 : 4) }, () => null);
+    return [
+      qs[0]!.clientId, qs[0]!.timeZone,
+      ...qs.flatMap((q) => (commented ? [q.eventId, q.agentId, q.actor, q.now, q.comment] : [q.eventId, q.agentId, q.actor, q.now])),
+      ...padding,
+    ];
+  },
   build: ({ qs, announced }, value) => {
     const { action } = qs[0]!;
     const commented = qs[0]!.comment !== null;
     const plan = planOf(action);
     let next = 2;
-    const tuples = qs.map(() => {
+    const tuples = Array.from({ length: batchSlots(qs.length) }, () => {
       const fields = [sql`${value(next++)}::int`, sql`${value(next++)}::int`, sql`${value(next++)}::text`, sql`${value(next++)}::timestamptz`];
       if (commented) fields.push(sql`${value(next++)}::text`);
       return sql`(${sql.join(fields)})`;
