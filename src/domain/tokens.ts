@@ -12,8 +12,13 @@ export function hashToken(token: string): string {
 
 /** Constant-time comparison of a presented token with a stored hash. */
 export function tokenMatches(presented: string, storedHash: string | null | undefined): boolean {
+  return hashMatches(hashToken(presented), storedHash);
+}
+
+/** Constant-time comparison of a presented token's hash (hashToken) with a stored hash. */
+export function hashMatches(presentedHash: string, storedHash: string | null | undefined): boolean {
   if (!storedHash) return false;
-  const a = Buffer.from(hashToken(presented), 'hex');
+  const a = Buffer.from(presentedHash, 'hex');
   const b = Buffer.from(storedHash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }

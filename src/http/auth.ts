@@ -3,7 +3,7 @@
 // and the system administrator (admin token, on /rest/v1.0/clients…).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminUnauthorized, AgentAreaOnly, AgentTokenRequired, Unauthorized } from '../errors.ts';
-import { bearerToken, hashToken, tokenMatches } from '../domain/tokens.ts';
+import { bearerToken, hashMatches, hashToken, tokenMatches } from '../domain/tokens.ts';
 import { findClientCredentials } from '../modules/clients/repository.ts';
 import { adminTokenHash } from '../modules/clients/admin-token.ts';
 import { findSession } from '../modules/agents/repository.ts';
@@ -59,14 +59,15 @@ export async function authenticateClient(this: FastifyInstance, request: Fastify
   const db = this.store.db;
   const row = await this.credentials.client(clientId, () => findClientCredentials(db, clientId));
   // Compare even when the client is unknown, so timing does not tell which ClientsIDs exist.
-  const isClientToken = tokenMatches(token, row ? row.tokenHash : '0'.repeat(64));
+  // One hash serves both looks: as the client's token, then as an agent session's.
+  const hash = hashToken(token);
+  const isClientToken = hashMatches(hash, row ? row.tokenHash : '0'.repeat(64));
   if (!row) throw new Unauthorized();
   const agentArea = AGENT_AREA.test(request.routeOptions.url ?? '');
   if (isClientToken) {
     if (agentArea) throw new AgentTokenRequired();
     request.actor = CLIENT;
   } else {
-    const hash = hashToken(token);
     const now = new Date(this.clock.now());
     const session = await this.credentials.session(clientId, hash, now, () => findSession(db, clientId, hash, now));
     if (!session) throw new Unauthorized();
