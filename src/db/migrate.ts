@@ -7,6 +7,7 @@ import * as distribution from './migrations/004_distribution.ts';
 import * as hotPath from './migrations/005_hot_path.ts';
 import * as agentFinishes from './migrations/006_agent_finishes.ts';
 import * as lighterFeed from './migrations/007_lighter_feed.ts';
+import * as fedHistory from './migrations/008_fed_history.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '005_hot_path': hotPath,
   '006_agent_finishes': agentFinishes,
   '007_lighter_feed': lighterFeed,
+  '008_fed_history': fedHistory,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

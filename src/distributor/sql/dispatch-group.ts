@@ -160,9 +160,8 @@ async function writeOffers(
         offered_at = ${now}, modified_at = ${now}, last_modified_at = ${now}
       FROM unnest(${offers.map((o) => o.eventId)}::int[], ${offers.map((o) => o.userId)}::int[]) AS o(event_id, user_id)
       WHERE e.id = o.event_id AND e.status_id = ${sql.lit(Status.TransportToGroup)} AND e.queue_group_id = ${groupId}
-      RETURNING e.id, e.client_id, e.agent_id
-    ), hist AS (${historyFrom('offered', Status.TransportToGroup, Status.TransportAgent, 'offered', now)}
-    ), idle AS (
+      RETURNING e.id, e.client_id, e.agent_id, e.type_id, e.queue_group_id
+    ), ${historyFrom('offered', Status.TransportToGroup, Status.TransportAgent, 'offered', now)}, idle AS (
       UPDATE agent_states s SET last_offer_at = ${now} FROM (SELECT DISTINCT agent_id FROM offered) x WHERE s.user_id = x.agent_id
     )${roundRobin}
     SELECT client_id, agent_id${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``} FROM offered`.execute(trx);

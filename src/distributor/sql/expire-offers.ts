@@ -18,8 +18,8 @@ export async function expireOffers(db: Kysely<Database>, now: Date, limit: numbe
       UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportToGroup)}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
         modified_at = ${now}, last_modified_at = ${now}
       FROM due WHERE e.id = due.id
-      RETURNING e.id, e.queue_group_id, due.agent_id
-    ), hist AS (${historyFrom('moved', Status.TransportAgent, Status.TransportToGroup, 'offer not accepted in time', now)})
+      RETURNING e.id, e.client_id, e.type_id, e.queue_group_id, due.agent_id
+    ), ${historyFrom('moved', Status.TransportAgent, Status.TransportToGroup, 'offer not accepted in time', now)}
     SELECT queue_group_id FROM moved`.execute(db);
   const groupIds = [...new Set(rows.map((r) => r.queue_group_id).filter((g): g is number => g !== null))];
   return { groupIds, expired: rows.length };

@@ -1,13 +1,17 @@
-// The history row every distributor transition writes, as a CTE over the rows it moved.
+// The history rows (and feed messages) every distributor transition writes, as CTEs over the rows it moved.
 import { sql, type RawBuilder } from 'kysely';
+import { historyWithFeed } from '../../db/feed.ts';
 
 export const DISTRIBUTOR_ACTOR = 'distributor';
 
 /**
- * `INSERT INTO acd_event_history … SELECT … FROM <moved>` where `moved` returns `id` and
- * `agent_id`; the statuses, actor and reason are the same for all of them.
+ * The CTEs `hist` and `feed` (src/db/feed.ts) for the rows of `moved`, which returns `id`,
+ * `agent_id`, `client_id`, `type_id` and `queue_group_id`; the statuses, actor and reason are the
+ * same for all of them.
  */
 export function historyFrom(moved: string, from: number, to: number, reason: string, now: Date, actor = DISTRIBUTOR_ACTOR): RawBuilder<unknown> {
-  return sql`INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-    SELECT id, ${from}::int, ${to}::int, agent_id, ${actor}::text, ${reason}::text, ${now}::timestamptz FROM ${sql.table(moved)}`;
+  return historyWithFeed(
+    sql`SELECT id, ${from}::int, ${to}::int, agent_id, ${actor}::text, ${reason}::text, ${now}::timestamptz FROM ${sql.table(moved)}`,
+    moved,
+  );
 }

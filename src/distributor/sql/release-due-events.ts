@@ -7,6 +7,7 @@
 // which does not contain the rows it moves itself: their groups are added from `moved`.
 import { sql, type Kysely } from 'kysely';
 import { APP_ANNOUNCES } from '../../db/announce.ts';
+import { historyWithFeed } from '../../db/feed.ts';
 import type { Database } from '../../db/schema.ts';
 import { Status } from '../../domain/event-flow.ts';
 
@@ -30,13 +31,11 @@ export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: n
     ), moved AS (
       UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportToGroup)}, modified_at = ${now}, last_modified_at = ${now}
       FROM due WHERE e.id = due.id
-      RETURNING e.id, e.client_id, e.queue_group_id, e.agent_id, e.appointment_at
-    ), hist AS (
-      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, ${sql.lit(Status.Distribute)}, ${sql.lit(Status.TransportToGroup)}, NULL, 'distributor',
+      RETURNING e.id, e.client_id, e.type_id, e.queue_group_id, e.agent_id, e.appointment_at
+    ), ${historyWithFeed(sql`
+      SELECT id, ${sql.lit(Status.Distribute)}::int, ${sql.lit(Status.TransportToGroup)}::int, NULL::int, 'distributor'::text,
         CASE WHEN appointment_at IS NULL THEN 'queued' ELSE 'appointment reached' END, ${now}::timestamptz
-      FROM moved
-    )
+      FROM moved`, 'moved')}
     SELECT
       (SELECT count(*) FROM moved)::int AS released,
       ARRAY(SELECT DISTINCT client_id FROM moved) AS client_ids,

@@ -9,6 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { Batcher } from '../../db/batcher.ts';
+import { historyWithFeed } from '../../db/feed.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
@@ -111,10 +112,7 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
         SELECT * FROM (VALUES ${sql.join(tuples)}) AS v (${names})
         WHERE v.status_id IS NOT NULL AND ${sql.join(guards, sql` AND `)}
         RETURNING *
-      ), hist AS (
-        INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, actor, reason, created_at)
-        SELECT id, NULL, status_id, ${actor}::text, 'created', created_at FROM ins
-      )
+      ), ${historyWithFeed(sql`SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at FROM ins`, 'ins')}
       SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e ORDER BY e.id`;
   },
 });

@@ -7,6 +7,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { announcerOf, APP_ANNOUNCES, NOTHING_TO_DISTRIBUTE } from '../../db/announce.ts';
 import { Batcher } from '../../db/batcher.ts';
+import { historyWithFeed } from '../../db/feed.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
 import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
@@ -130,10 +131,7 @@ const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolea
         UPDATE acd_events e SET ${plan.set}, modified_at = cur.q_at, last_modified_at = cur.q_at
         FROM cur WHERE e.id = cur.id
         RETURNING e.*, cur.status_id AS q_before, cur.q_agent, cur.q_actor, cur.q_at${extra}
-      ), hist AS (
-        INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-        SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at FROM upd ${moved}
-      )${finished}${note}
+      ), ${historyWithFeed(sql`SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at FROM upd ${moved}`, 'upd')}${finished}${note}
       SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``}
       FROM upd e`;
   },
