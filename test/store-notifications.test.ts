@@ -3,8 +3,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { ShapedStatement } from '../src/db/shaped-statement.ts';
-import type { Store } from '../src/db/store.ts';
+import { joinPayloads, type Store } from '../src/db/store.ts';
 import { describeStores, secondInstance } from './helper.ts';
 
 describeStores('statements built once per shape', (h) => {
@@ -36,8 +37,20 @@ describeStores('announcements', (h) => {
     const off = h.store.onChange((p) => p !== '' && heard.push(p));
     let other: Store | undefined;
     const there: string[] = [];
+    // A bare listener counts what PostgreSQL delivers: many announcements in one notification.
+    let raw: pg.Client | undefined;
+    const notifications: string[] = [];
     try {
       other = await secondInstance(h, (p) => p !== '' && there.push(p));
+      if (other) {
+        const { rows } = await sql<{ db: string }>`SELECT current_database() AS db`.execute(h.store.db);
+        const url = new URL(process.env.TEST_DATABASE_URL!);
+        url.pathname = `/${rows[0]!.db}`;
+        raw = new pg.Client({ connectionString: url.toString() });
+        await raw.connect();
+        raw.on('notification', (m) => notifications.push(m.payload ?? ''));
+        await raw.query('LISTEN switchboard');
+      }
       const payloads = Array.from({ length: 40 }, (_, i) => `9${i}:`);
       for (const p of payloads) h.store.announce(p);
       assert.deepEqual(heard, payloads, 'this process hears every announcement as it is made');
@@ -45,12 +58,26 @@ describeStores('announcements', (h) => {
         const deadline = Date.now() + 2000;
         while (there.length < payloads.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         assert.deepEqual([...there].sort(), [...payloads].sort(), 'the other instance hears each one');
+        assert.ok(notifications.length >= 1 && notifications.length <= 3, `40 announcements in ${notifications.length} notifications`);
+        assert.deepEqual(notifications.flatMap((n) => n.split('\n')).sort(), [...payloads].sort());
       }
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(heard.length, payloads.length, 'and this process does not hear its own NOTIFY again');
     } finally {
       off();
+      await raw?.end();
       await other?.close();
     }
+  });
+
+  it('go out one per line, each notification under the size limit', () => {
+    assert.deepEqual(joinPayloads(['1:2', '1:', '3:4:-']), ['1:2\n1:\n3:4:-']);
+    assert.deepEqual(joinPayloads(['']), [''], 'an empty payload ("look") is kept');
+    assert.deepEqual(joinPayloads([]), []);
+    const many = Array.from({ length: 1000 }, (_, i) => `${1000 + i}:${i}:-`);
+    const texts = joinPayloads(many, 100);
+    assert.ok(texts.every((t) => Buffer.byteLength(t) <= 100), 'each under the limit');
+    assert.deepEqual(texts.flatMap((t) => t.split('\n')), many, 'all of them, in order');
+    assert.deepEqual(joinPayloads(['é'.repeat(30), 'ü'.repeat(30)], 100), ['é'.repeat(30), 'ü'.repeat(30)], 'bytes, not characters');
   });
 });
