@@ -51,7 +51,12 @@ export const edge = fc.constantFrom<unknown>(
 export const DROP = Symbol('drop');
 export type Mutation = [path: string[], value: unknown];
 
-/** Applies mutations to a copy; a path through something that is no object is skipped. */
+/**
+ * Applies mutations to a copy; a path through something that is no object is skipped. Values are
+ * copied in too: `edge` hands out the same `{}` and `[]` every time, and a later mutation writing
+ * into one (or into itself: Skills ← {}, then Skills.x ← that {}) would change it for every run
+ * after, or make the body circular.
+ */
 export function mutate(body: Record<string, unknown>, mutations: readonly Mutation[]): Record<string, unknown> {
   const out = structuredClone(body);
   for (const [path, value] of mutations) {
@@ -60,7 +65,7 @@ export function mutate(body: Record<string, unknown>, mutations: readonly Mutati
     if (node === null || typeof node !== 'object') continue;
     const last = path[path.length - 1];
     if (value === DROP) delete (node as Record<string, unknown>)[last];
-    else (node as Record<string, unknown>)[last] = value;
+    else (node as Record<string, unknown>)[last] = value !== null && typeof value === 'object' && !(value instanceof Raw) ? structuredClone(value) : value;
   }
   return out;
 }
