@@ -12,3 +12,8 @@ it('mutate copies the values it puts in, so bodies share nothing and never becom
   assert.equal(JSON.stringify(body.Skills), '{"007":{}}');
   assert.equal(body.Name, raw, 'raw number literals stay what they are');
 });
+
+it('mutate names an array element only by a small index', () => {
+  const body = mutate({ Skills: { '1': 5 } }, [[['Skills'], []], [['Skills', '2147483648'], { '7': 5 }], [['Skills', '1'], 3]]);
+  assert.equal(JSON.stringify(body.Skills), '[null,3]');
+});

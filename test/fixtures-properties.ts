@@ -52,7 +52,8 @@ export const DROP = Symbol('drop');
 export type Mutation = [path: string[], value: unknown];
 
 /**
- * Applies mutations to a copy; a path through something that is no object is skipped. Values are
+ * Applies mutations to a copy; a path through something that is no object (or no small index of
+ * an array) is skipped. Values are
  * copied in too: `edge` hands out the same `{}` and `[]` every time, and a later mutation writing
  * into one (or into itself: Skills ← {}, then Skills.x ← that {}) would change it for every run
  * after, or make the body circular.
@@ -64,6 +65,9 @@ export function mutate(body: Record<string, unknown>, mutations: readonly Mutati
     for (const key of path.slice(0, -1)) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
     if (node === null || typeof node !== 'object') continue;
     const last = path[path.length - 1];
+    // A field path that meets an array (a value put in by an earlier mutation) names an element
+    // only by a small index: Skills ← [], then Skills.2147483648 ← x would make a 2^31-long array.
+    if (Array.isArray(node) && !/^\d{1,3}$/.test(last)) continue;
     if (value === DROP) delete (node as Record<string, unknown>)[last];
     else (node as Record<string, unknown>)[last] = value !== null && typeof value === 'object' && !(value instanceof Raw) ? structuredClone(value) : value;
   }
