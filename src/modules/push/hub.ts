@@ -21,6 +21,8 @@ import { feedAfter, feedHead, messagesAfter, type Audience, type Cursor, type Fe
 const BATCH = 500;
 const RETRIES = 3;
 const RETRY_MS = 50;
+/** How long a read waits after one that found messages (see #drain). */
+const GATHER_MS = 3;
 /** A stream whose client reads slower than this much is behind is closed; it resumes with Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -169,11 +171,19 @@ export class PushHub {
   }
 
   async #drain(): Promise<void> {
+    let found = false;
     do {
+      // Under load changes come faster than reads: a read that follows one which found messages
+      // waits a moment first, and then brings several changes' messages at once. A change after
+      // a quiet spell is read at once.
+      if (found) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+      if (this.#closed) return;
       this.#again = false;
       try {
         for (const stream of [...this.#catchingUp]) await this.#catchUp(stream);
-        if (this.#joined.size > 0 && (await this.#readShared()) === 0 && this.#retries > 0) {
+        const read = this.#joined.size > 0 ? await this.#readShared() : -1;
+        found = read > 0;
+        if (read === 0 && this.#retries > 0) {
           this.#retries--;
           setTimeout(() => this.#poke(), RETRY_MS).unref();
         }
