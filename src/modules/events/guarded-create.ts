@@ -8,6 +8,7 @@
 // and a commit among many creates; alone, a create goes at once as a batch of one.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { APP_ANNOUNCES } from '../../db/announce.ts';
 import { Batcher } from '../../db/batcher.ts';
 import { historyWithFeed } from '../../db/feed.ts';
 import { perDatabase } from '../../db/per-database.ts';
@@ -105,7 +106,9 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
     }
     const names = sql.join(columns.map((c) => sql.ref(c)));
     // All or nothing: the guards are one condition, so a batch never half-succeeds. Identity
-    // values follow the VALUES order, so ordering by id gives each row its request back.
+    // values follow the VALUES order, so ordering by id gives each row its request back. A
+    // creation is always announced by the application (migration 005), so the statement says so
+    // and the feed trigger skips its look for transitions to notify.
     return sql`
       WITH ins AS (
         INSERT INTO acd_events (${names})
@@ -113,7 +116,7 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
         WHERE v.status_id IS NOT NULL AND ${sql.join(guards, sql` AND `)}
         RETURNING *
       ), ${historyWithFeed(sql`SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at FROM ins`, 'ins')}
-      SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e ORDER BY e.id`;
+      SELECT ${jsonProjection(EventRecord, timeZone)} AS j, ${APP_ANNOUNCES} AS announced FROM ins e ORDER BY e.id`;
   },
 });
 
