@@ -52,7 +52,7 @@ export class ShapedStatement<I> {
  * How many rows a batch of `n` is sent as: the next power of two, the rows beyond `n` being
  * padding the statement ignores. Batches of any size up to 16 then share five texts, each run
  * often enough for PostgreSQL to keep one generic plan for it; with a text per size, most
- * batches were planned afresh (a third of the agent actions' time on the server).
+ * batches were planned afresh (a quarter of the agent actions' time on the server).
  */
 export function batchSlots(n: number): number {
   let slots = 1;

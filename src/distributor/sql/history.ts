@@ -1,4 +1,5 @@
-// The history rows (and feed messages) every distributor transition writes, as CTEs over the rows it moved.
+// The history rows, and their feed messages, that every distributor transition writes: CTEs over
+// the rows it moved.
 import { sql, type RawBuilder } from 'kysely';
 import { historyWithFeed } from '../../db/feed.ts';
 
