@@ -171,7 +171,11 @@ async function runQuickActions(db: Kysely<Database>, qs: QuickRequest[]): Promis
   return outcomes;
 }
 
-const batcherOf = perDatabase((db: Kysely<Database>) => new Batcher(batchKeyOf, (qs: QuickRequest[]) => runQuickActions(db, qs)));
+// A client's actions take one lane: its accepts and dones alternate, each batch taking all of its
+// kind that arrived meanwhile; other clients' actions go alongside.
+const batcherOf = perDatabase((db: Kysely<Database>) => new Batcher(batchKeyOf, (qs: QuickRequest[]) => runQuickActions(db, qs), {
+  laneOf: (q) => String(q.clientId),
+}));
 
 /** The action in one statement, shared with requests of the same kind arriving meanwhile. */
 export function quickAction(db: Kysely<Database>, request: QuickRequest): Promise<string | undefined> {
