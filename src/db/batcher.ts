@@ -7,7 +7,8 @@ export interface BatcherOptions<R> {
   /** Most requests in one batch (also bounds how many statement texts a key can have). */
   maxBatch?: number;
   /**
-   * Requests of one lane (default: of one key) have at most one batch on their way. Every
+   * Requests of one lane (default: of one key; a key's requests must share a lane) have at most
+   * one batch on their way. Every
    * statement has a fixed cost on the server (executor start, triggers, commit) several times a
    * row's: with one batch of a lane on its way, the requests of that lane arriving meanwhile all
    * share the next ones (measured on the distribution bench, with two batches of one kind of
