@@ -8,12 +8,12 @@ export interface BatcherOptions<R> {
   maxBatch?: number;
   /**
    * Requests of one lane (default: of one key; a key's requests must share a lane) have at most
-   * one batch on their way. Every
-   * statement has a fixed cost on the server (executor start, triggers, commit) several times a
-   * row's: with one batch of a lane on its way, the requests of that lane arriving meanwhile all
-   * share the next ones (measured on the distribution bench, with two batches of one kind of
-   * create or of one client's agent actions in flight, PostgreSQL ran 1.3-1.7x as many
-   * statements for the same work), while other lanes (other kinds, other clients) go alongside.
+   * one batch on their way. Every statement has a fixed cost on the server (executor start,
+   * triggers, commit) several times a row's: with one batch of a lane on its way, the requests of
+   * that lane arriving meanwhile all share the next ones (measured on the distribution bench,
+   * with two batches of one kind of create or of one client's agent actions in flight,
+   * PostgreSQL ran 1.3-1.7x as many statements for the same work), while other lanes (other
+   * kinds, other clients) go alongside.
    */
   laneOf?: (row: R) => string;
   /** Batches on their way at once, all lanes together (default 4). */
