@@ -71,6 +71,9 @@ export interface QuickRequest {
   now: Date;
 }
 
+/** The SQL types of a request row (q_event, q_agent, q_actor, q_at, and q_comment when the batch comments). */
+const requestTypes = (qs: QuickRequest[]) => (qs[0]!.comment === null ? ['int', 'int', 'text', 'timestamptz'] : ['int', 'int', 'text', 'timestamptz', 'text']);
+
 /**
  * Requests of one batch share the action, the client (and its zone) and whether they comment:
  * the statement's text depends on the action and on the comment, and the record on the zone.
@@ -85,25 +88,21 @@ const batchKeyOf = (q: QuickRequest) => `${q.action}|${q.clientId}|${q.timeZone}
 const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolean }>({
   shape: ({ qs, announced }) => `${qs[0]!.action}|${batchSlots(qs.length)}|${qs[0]!.comment === null ? '' : 'c'}|${announced ? 'a' : ''}`,
   values: ({ qs }) => {
-    const commented = qs[0]!.comment !== null;
-    // Padding rows name no event, so they join nothing.
-    const padding = Array.from({ length: (batchSlots(qs.length) - qs.length) * (commented ? 5 : 4) }, () => null);
+    const width = requestTypes(qs).length;
     return [
       qs[0]!.clientId, qs[0]!.timeZone,
-      ...qs.flatMap((q) => (commented ? [q.eventId, q.agentId, q.actor, q.now, q.comment] : [q.eventId, q.agentId, q.actor, q.now])),
-      ...padding,
+      ...qs.flatMap((q) => [q.eventId, q.agentId, q.actor, q.now, q.comment].slice(0, width)),
+      // Padding rows name no event, so they join nothing.
+      ...Array.from({ length: (batchSlots(qs.length) - qs.length) * width }, () => null),
     ];
   },
   build: ({ qs, announced }, value) => {
     const { action } = qs[0]!;
     const commented = qs[0]!.comment !== null;
     const plan = planOf(action);
+    const types = requestTypes(qs);
     let next = 2;
-    const tuples = Array.from({ length: batchSlots(qs.length) }, () => {
-      const fields = [sql`${value(next++)}::int`, sql`${value(next++)}::int`, sql`${value(next++)}::text`, sql`${value(next++)}::timestamptz`];
-      if (commented) fields.push(sql`${value(next++)}::text`);
-      return sql`(${sql.join(fields)})`;
-    });
+    const tuples = Array.from({ length: batchSlots(qs.length) }, () => sql`(${sql.join(types.map((t) => sql`${value(next++)}::${sql.raw(t)}`))})`);
     const extra = commented ? sql`, q_comment` : sql``;
     // Upserted in user-id order, so two batches finishing work of the same agents cannot deadlock.
     const finished = action === 'done'
