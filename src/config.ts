@@ -13,7 +13,13 @@ export interface Config {
   bodyLimit: number;
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   shutdownGraceMs: number;
+  /** PostgreSQL: connections per instance, and how long one may sit idle before it is closed. */
+  databasePoolSize: number;
+  databasePoolIdleMs: number;
 }
+
+/** The PostgreSQL pool's settings when none are given (see StoreOptions). */
+export const POOL_DEFAULTS = { size: 10, idleMs: 300_000 } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
@@ -29,6 +35,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: intFrom(env.SWITCHBOARD_BODY_LIMIT, 2 * 1024 * 1024, 'SWITCHBOARD_BODY_LIMIT'),
     shutdownGraceMs: intFrom(env.SWITCHBOARD_SHUTDOWN_GRACE_MS, 10_000, 'SWITCHBOARD_SHUTDOWN_GRACE_MS'),
+    databasePoolSize: positiveIntFrom(env.SWITCHBOARD_DB_POOL_SIZE, POOL_DEFAULTS.size, 'SWITCHBOARD_DB_POOL_SIZE'),
+    databasePoolIdleMs: intFrom(env.SWITCHBOARD_DB_POOL_IDLE_MS, POOL_DEFAULTS.idleMs, 'SWITCHBOARD_DB_POOL_IDLE_MS'),
   };
 }
 
@@ -36,5 +44,11 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+function positiveIntFrom(value: string | undefined, fallback: number, name: string): number {
+  const n = intFrom(value, fallback, name);
+  if (n === 0) throw new Error(`${name} must be at least 1`);
   return n;
 }

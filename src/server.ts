@@ -16,7 +16,9 @@ export interface Running {
 
 export async function startServer(config: Config, options: { demo?: boolean; out?: (line: string) => void } = {}): Promise<Running> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, poolIdleMs: config.databasePoolIdleMs,
+  });
   const adminToken = await ensureAdminToken(store.db, config.adminToken);
   const app = await build({ store, bodyLimit: config.bodyLimit, logger: { level: config.logLevel }, distribute: true });
   let demo: DemoCredentials | undefined;

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { POOL_DEFAULTS } from '../config.ts';
 import { PGliteSessionDialect } from './pglite-dialect.ts';
 import { preparingClient } from './prepared.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -71,7 +72,15 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** Folder for PGlite; `memory://` or undefined keeps it in memory (tests). */
   dataDir?: string;
+  /** PostgreSQL: connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL: how long a connection may sit idle before the pool closes it (default 5 minutes;
+   * 0 keeps them open). Long, because a fresh connection costs the server a backend process with
+   * cold caches and this process its prepared statements: a burst after a quiet minute would pay
+   * for that on every connection at once.
+   */
+  poolIdleMs?: number;
   migrate?: boolean;
   /**
    * PostgreSQL: send repeated parameterized statements named (prepared once per connection);
@@ -84,15 +93,20 @@ export interface StoreOptions {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolSize, options.preparedStatements !== false)
+    ? openPostgres(options.databaseUrl, options)
     : await openPGlite(options.dataDir);
   if (options.migrate !== false) await migrateToLatest(store.db);
   registerAnnouncer(store.db, store.announce);
   return store;
 }
 
-function openPostgres(url: string, poolSize = 10, prepared = true): Store {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(prepared && { Client: preparingClient() }) });
+function openPostgres(url: string, options: StoreOptions): Store {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? POOL_DEFAULTS.size,
+    idleTimeoutMillis: options.poolIdleMs ?? POOL_DEFAULTS.idleMs,
+    ...(options.preparedStatements !== false && { Client: preparingClient() }),
+  });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
