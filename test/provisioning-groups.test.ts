@@ -275,6 +275,22 @@ describeStores('ACD groups: provisioning', (h) => {
     }
   });
 
+  it('clears only the roles the deleted group had, and leaves other groups\' events alone', async () => {
+    const c = await h.newClient();
+    const agents = await createGroup(c, { Name: 'Agents', GroupType: 'Agent' });
+    const cfg = await createGroup(c, { Name: 'Cfg', GroupType: 'Configuration', PrimaryAgentGroupsID: agents.ID });
+    const other = await createGroup(c, { Name: 'Other' });
+    const paired = await insertEvent(h, c.id, { status: 99, configurationGroupId: cfg.ID, agentGroupId: agents.ID });
+    const elsewhere = await insertEvent(h, c.id, { status: 4, groupId: other.ID });
+    assert.equal((await c.request('DELETE', `/acd/groups/group/${cfg.ID}`)).statusCode, 200);
+    const refs = async (id: number) => h.store.db.selectFrom('acd_events')
+      .select(['group_id', 'configuration_group_id', 'agent_group_id', 'queue_group_id']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.deepEqual(await refs(paired), { group_id: null, configuration_group_id: null, agent_group_id: agents.ID, queue_group_id: agents.ID });
+    assert.equal((await c.request('DELETE', `/acd/groups/group/${agents.ID}`)).statusCode, 200);
+    assert.deepEqual(await refs(paired), { group_id: null, configuration_group_id: null, agent_group_id: null, queue_group_id: null });
+    assert.deepEqual(await refs(elsewhere), { group_id: other.ID, configuration_group_id: null, agent_group_id: null, queue_group_id: other.ID });
+  });
+
   it('refuses (409) to delete an Agent group that a Configuration group names as primary', async () => {
     const c = await h.newClient();
     const agents = await createGroup(c, { Name: 'Agents', GroupType: 'Agent' });

@@ -186,10 +186,13 @@ describeStores('users', (h) => {
     const c = await h.newClient();
     const g = await createGroup(c, { Name: 'Sales' });
     const u = await createUser(c, { UID: 'anna' });
-    const done = await insertEvent(h, c.id, { status: 99, groupId: g.ID, userId: u.ID });
+    const colleague = await createUser(c, { UID: 'ben' });
+    const done = await insertEvent(h, c.id, { status: 99, groupId: g.ID, userId: u.ID, offeredUserId: u.ID });
+    const theirs = await insertEvent(h, c.id, { status: 99, groupId: g.ID, userId: colleague.ID, offeredUserId: colleague.ID });
     assert.equal((await c.request('DELETE', `/users/user/${u.ID}`)).statusCode, 200);
-    const row = await h.store.db.selectFrom('acd_events').select('user_id').where('id', '=', done).executeTakeFirstOrThrow();
-    assert.equal(row.user_id, null);
+    const refs = async (id: number) => h.store.db.selectFrom('acd_events').select(['user_id', 'agent_id']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.deepEqual(await refs(done), { user_id: null, agent_id: null });
+    assert.deepEqual(await refs(theirs), { user_id: colleague.ID, agent_id: colleague.ID });
   });
 
   it("never shows or changes one client's users for another", async () => {

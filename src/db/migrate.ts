@@ -8,6 +8,7 @@ import * as hotPath from './migrations/005_hot_path.ts';
 import * as agentFinishes from './migrations/006_agent_finishes.ts';
 import * as lighterFeed from './migrations/007_lighter_feed.ts';
 import * as fedHistory from './migrations/008_fed_history.ts';
+import * as eventReferences from './migrations/009_event_references.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '006_agent_finishes': agentFinishes,
   '007_lighter_feed': lighterFeed,
   '008_fed_history': fedHistory,
+  '009_event_references': eventReferences,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -2,7 +2,7 @@
 // with a partial index, so any instance finds what is due with an index scan and none keeps a
 // timer of its own; every change of an event or an agent also lands in push_messages, the feed
 // that live clients read (and resume from with Last-Event-ID).
-import { sql, type Kysely } from 'kysely';
+import { statementsMigration } from './statements.ts';
 
 const UP: string[] = [
   `-- The agent holding the event: offered to (10) or in their hands (20, 30, 40). UsersID
@@ -72,11 +72,6 @@ const UP: string[] = [
         FOR EACH ROW EXECUTE FUNCTION push_agent_state_history()`,
 ];
 
-export async function up(db: Kysely<any>): Promise<void> {
-  // One statement per execute: PGlite's extended protocol takes a single command at a time.
-  for (const statement of UP) await sql.raw(statement).execute(db);
-}
-
 const DOWN: string[] = [
   'DROP TRIGGER agent_state_history_push ON agent_state_history',
   'DROP TRIGGER acd_event_history_push ON acd_event_history',
@@ -90,6 +85,4 @@ const DOWN: string[] = [
   'ALTER TABLE acd_events RENAME COLUMN agent_id TO offered_user_id',
 ];
 
-export async function down(db: Kysely<any>): Promise<void> {
-  for (const statement of DOWN) await sql.raw(statement).execute(db);
-}
+export const { up, down } = statementsMigration(UP, DOWN);

@@ -7,7 +7,7 @@
 //    application announces creations instead, many per NOTIFY (Store.announce). Every other
 //    transition still notifies from the trigger, once per transaction and payload.
 // 3. An index for the one reader per instance that follows the whole feed (src/modules/push/hub.ts).
-import { sql, type Kysely } from 'kysely';
+import { statementsMigration } from './statements.ts';
 
 /** Migration 004's publishing trigger function, with or without the NOTIFY of creations. */
 function pushEventHistory({ notifyCreations }: { notifyCreations: boolean }): string {
@@ -55,10 +55,6 @@ const UP: string[] = [
   'CREATE INDEX push_messages_feed ON push_messages (xid, id)',
 ];
 
-export async function up(db: Kysely<any>): Promise<void> {
-  for (const statement of UP) await sql.raw(statement).execute(db);
-}
-
 const DOWN: string[] = [
   'DROP INDEX push_messages_feed',
   'DROP INDEX push_messages_created',
@@ -70,6 +66,4 @@ const DOWN: string[] = [
   'DROP FUNCTION notify_client_credentials()',
 ];
 
-export async function down(db: Kysely<any>): Promise<void> {
-  for (const statement of DOWN) await sql.raw(statement).execute(db);
-}
+export const { up, down } = statementsMigration(UP, DOWN);

@@ -3,7 +3,7 @@
 // state rows of a group's agents locked for its whole transaction; finishing an event wrote the
 // same row, so every "done" queued behind every dispatch of the agent's groups. Nothing needs
 // the finishing time under that lock: a dispatcher reads it as of its own read.
-import { sql, type Kysely } from 'kysely';
+import { statementsMigration } from './statements.ts';
 
 const UP: string[] = [
   `CREATE TABLE agent_finishes (
@@ -15,16 +15,10 @@ const UP: string[] = [
   'ALTER TABLE agent_states DROP COLUMN last_agent_time',
 ];
 
-export async function up(db: Kysely<any>): Promise<void> {
-  for (const statement of UP) await sql.raw(statement).execute(db);
-}
-
 const DOWN: string[] = [
   'ALTER TABLE agent_states ADD COLUMN last_agent_time timestamptz',
   `UPDATE agent_states s SET last_agent_time = f.last_agent_time FROM agent_finishes f WHERE f.user_id = s.user_id`,
   'DROP TABLE agent_finishes',
 ];
 
-export async function down(db: Kysely<any>): Promise<void> {
-  for (const statement of DOWN) await sql.raw(statement).execute(db);
-}
+export const { up, down } = statementsMigration(UP, DOWN);

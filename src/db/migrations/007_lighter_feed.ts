@@ -17,7 +17,7 @@
 //    retention sweep, and the reader joins clients, so they are never delivered.
 // 4. Agents' streams read their client's messages and keep their own (push/repository.ts), so
 //    the per-agent index, one more insert for nearly every message, goes.
-import { sql, type Kysely } from 'kysely';
+import { statementsMigration } from './statements.ts';
 
 const UP: string[] = [
   'ALTER TABLE push_messages DROP CONSTRAINT push_messages_client_id_fkey',
@@ -47,10 +47,6 @@ const UP: string[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION push_event_transitions()`,
 ];
 
-export async function up(db: Kysely<any>): Promise<void> {
-  for (const statement of UP) await sql.raw(statement).execute(db);
-}
-
 // Migration 005's row trigger, index and check, as they were.
 const DOWN: string[] = [
   'CREATE INDEX push_messages_agent ON push_messages (agent_id, xid, id) WHERE agent_id IS NOT NULL',
@@ -77,6 +73,4 @@ const DOWN: string[] = [
         FOR EACH ROW EXECUTE FUNCTION push_event_history()`,
 ];
 
-export async function down(db: Kysely<any>): Promise<void> {
-  for (const statement of DOWN) await sql.raw(statement).execute(db);
-}
+export const { up, down } = statementsMigration(UP, DOWN);

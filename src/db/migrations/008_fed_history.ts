@@ -10,7 +10,7 @@
 //    statement, so the check of each row against its event proved nothing, and it cost a lookup
 //    and a lock (FOR KEY SHARE, a WAL record) on the event row per transition. Deleting events
 //    still deletes their history (a statement trigger now does what the cascade did).
-import { sql, type Kysely } from 'kysely';
+import { statementsMigration } from './statements.ts';
 
 const feedTrigger = (fedFilter: string) => `CREATE OR REPLACE FUNCTION push_event_transitions() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -45,10 +45,6 @@ const UP: string[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION forget_event_history()`,
 ];
 
-export async function up(db: Kysely<any>): Promise<void> {
-  for (const statement of UP) await sql.raw(statement).execute(db);
-}
-
 const DOWN: string[] = [
   'DROP TRIGGER acd_events_forget_history ON acd_events',
   'DROP FUNCTION forget_event_history()',
@@ -58,6 +54,4 @@ const DOWN: string[] = [
   'ALTER TABLE acd_event_history DROP COLUMN fed',
 ];
 
-export async function down(db: Kysely<any>): Promise<void> {
-  for (const statement of DOWN) await sql.raw(statement).execute(db);
-}
+export const { up, down } = statementsMigration(UP, DOWN);

@@ -91,26 +91,40 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
     let next = 2;
     const tuples = [];
     const guards = [];
+    const groupIds = [];
+    const userIds = [];
     for (let slot = 0; slot < batchSlots(rows.length); slot++) {
       const { guard } = rows[slot] ?? rows[0]!;
       tuples.push(sql`(${sql.join(columns.map((c) => sql`${value(next++)}::${sql.raw(EVENT_COLUMN_TYPES[c]!)}`))})`);
       const clientId = value(next++);
       for (const { id } of guard.groups) {
         const noRule = id === guard.noDuplicateRuleOn ? sql` AND NOT g.b_avoid_duplicate_events` : sql``;
-        guards.push(sql`EXISTS (SELECT 1 FROM acd_groups g WHERE g.id = ${value(next++)} AND g.client_id = ${clientId} AND g.group_type = ${value(next++)}${noRule})`);
+        const groupId = value(next++);
+        groupIds.push(groupId);
+        guards.push(sql`EXISTS (SELECT 1 FROM target_groups g WHERE g.id = ${groupId} AND g.client_id = ${clientId} AND g.group_type = ${value(next++)}${noRule})`);
       }
       if (guard.member) {
-        guards.push(sql`EXISTS (SELECT 1 FROM acd_group_members m JOIN users u ON u.id = m.user_id
-          WHERE m.group_id = ${value(next++)} AND m.user_id = ${value(next++)} AND u.client_id = ${clientId})`);
+        const groupId = value(next++);
+        const userId = value(next++);
+        userIds.push(userId);
+        guards.push(sql`EXISTS (SELECT 1 FROM acd_group_members m JOIN target_users u ON u.id = m.user_id
+          WHERE m.group_id = ${groupId} AND m.user_id = ${userId} AND u.client_id = ${clientId})`);
       }
     }
     const names = sql.join(columns.map((c) => sql.ref(c)));
-    // All or nothing: the guards are one condition, so a batch never half-succeeds. Identity
-    // values follow the VALUES order, so ordering by id gives each row its request back. A
-    // creation is always announced by the application (migration 005), so the statement says so
-    // and the feed trigger skips its look for transitions to notify.
+    // The groups and user the events will name stay locked (FOR KEY SHARE) until commit, so
+    // neither can be deleted under them (migration 009: this is what a foreign key did, per row
+    // and per key; here once per batch). A delete that got there first leaves its row out of the
+    // CTE, and the guard fails. All or nothing: the guards are one condition, so a batch never
+    // half-succeeds. Identity values follow the VALUES order, so ordering by id gives each row its
+    // request back. A creation is always announced by the application (migration 005), so the
+    // statement says so and the feed trigger skips its look for transitions to notify.
+    const targetUsers = userIds.length === 0 ? sql`` : sql`
+      target_users AS (SELECT id, client_id FROM users WHERE id IN (${sql.join(userIds)}) FOR KEY SHARE),`;
     return sql`
-      WITH ins AS (
+      WITH target_groups AS (
+        SELECT id, client_id, group_type, b_avoid_duplicate_events FROM acd_groups WHERE id IN (${sql.join(groupIds)}) FOR KEY SHARE
+      ),${targetUsers} ins AS (
         INSERT INTO acd_events (${names})
         SELECT * FROM (VALUES ${sql.join(tuples)}) AS v (${names})
         WHERE v.status_id IS NOT NULL AND ${sql.join(guards, sql` AND `)}
@@ -133,7 +147,7 @@ async function runCreates(db: Kysely<Database>, rows: GuardedCreate[]): Promise<
       const records = await insertBatch(db, rows);
       if (records) return records.map((value) => ({ status: 'fulfilled', value }));
     } catch {
-      // One bad row (a group deleted meanwhile) fails them all: each gets its own answer below.
+      // One bad row fails them all: each gets its own answer below.
     }
   }
   return Promise.allSettled(rows.map(async (row) => (await insertBatch(db, [row]))?.[0]));

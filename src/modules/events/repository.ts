@@ -47,7 +47,11 @@ export async function findTargetFacts(
   };
 }
 
-/** Inserts the event and its first history entry in one statement; returns the record's JSON. */
+/**
+ * Inserts the event and its first history entry in one statement; returns the record's JSON.
+ * Nothing here keeps the groups and user it names from going meanwhile: lock them first
+ * (lockTargets; migration 009).
+ */
 export async function insertEvent(db: Kysely<Database>, values: NewEvent, actor: string, timeZone: string): Promise<string> {
   const row = await db
     .with('ins', (q) => q.insertInto('acd_events').values(values).returningAll())
@@ -73,17 +77,34 @@ export async function insertEvent(db: Kysely<Database>, values: NewEvent, actor:
 }
 
 /**
+ * Locks (FOR KEY SHARE, until commit) the groups and the user a new event names, so that none can
+ * be deleted before it commits (migration 009); false when one is gone already.
+ */
+async function lockTargets(db: Kysely<Database>, values: NewEvent): Promise<boolean> {
+  const groupIds = [...new Set([values.group_id, values.configuration_group_id, values.agent_group_id, values.queue_group_id])]
+    .filter((id): id is number => id != null);
+  const userIds = values.user_id == null ? [] : [values.user_id];
+  const { rows: [row] } = await sql<{ groups: number; users: number }>`
+    WITH g AS (SELECT id FROM acd_groups WHERE id = ANY(${groupIds}::int[]) AND client_id = ${values.client_id} FOR KEY SHARE),
+      u AS (SELECT id FROM users WHERE id = ANY(${userIds}::int[]) AND client_id = ${values.client_id} FOR KEY SHARE)
+    SELECT (SELECT count(*) FROM g)::int AS groups, (SELECT count(*) FROM u)::int AS users`.execute(db);
+  return row!.groups === groupIds.length && row!.users === userIds.length;
+}
+
+/**
  * The duplicate rule, exactly once: concurrent creates with the same key queue on an advisory
- * lock for the transaction, so the second one finds the event the first one inserted.
+ * lock for the transaction, so the second one finds the event the first one inserted. Undefined
+ * when a group or the user the event names is gone (nothing written).
  */
 export async function createUnlessOpenDuplicate(
   db: Kysely<Database>,
   values: NewEvent & { client_id: number; duplicate_key: string },
   comment: { author: string; text: string },
   timeZone: string,
-): Promise<{ json: string; result: CreateResult }> {
+): Promise<{ json: string; result: CreateResult } | undefined> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${values.client_id}|${values.duplicate_key}`}, 0))`.execute(trx);
+    if (!(await lockTargets(trx, values))) return undefined;
     const open = await trx
       .selectFrom('acd_events')
       .select('id')

@@ -5,7 +5,6 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ClientContext } from '../../http/auth.ts';
 import { Conflict, UserNotFound } from '../../errors.ts';
-import { isForeignKeyViolation } from '../../db/errors.ts';
 import { resolveAppointment } from '../../domain/appointment.ts';
 import { eventDataXml } from '../../domain/event-data.ts';
 import {
@@ -25,7 +24,7 @@ import {
   type SkillFields,
 } from '../../domain/event-rules.ts';
 import { EventStatus } from './enumerations.ts';
-import { createUnlessOpenDuplicate, findTargetFacts, insertEvent, type NewEvent } from './repository.ts';
+import { createUnlessOpenDuplicate, findTargetFacts, type NewEvent } from './repository.ts';
 import { insertEventIfTargetValid, type TargetGuard } from './guarded-create.ts';
 import { withResult } from './records.ts';
 
@@ -121,31 +120,28 @@ export async function createEvent(db: Kysely<Database>, client: ClientContext, i
     last_modified_at: at,
   };
 
-  try {
-    // Optimistic path: one statement that inserts only if the target is valid and no duplicate
-    // rule applies. Only when it refuses are the precise checks (and the duplicate rule) run.
-    const guard: TargetGuard = {
-      clientId: client.id,
-      groups: named.map(({ id, type }) => ({ id, type })),
-      noDuplicateRuleOn: duplicateKey === null ? null : settingsGroupOf(target),
-      member: userId === null ? null : { userId, groupId: queueGroupId },
-    };
+  // Optimistic path: one statement that inserts only if the target is valid and no duplicate
+  // rule applies. Only when it refuses are the precise checks (and the duplicate rule) run; if
+  // they find the target valid and no rule applying, it changed in between: the guarded
+  // statement runs once more (it never inserts for a target that is not valid).
+  const guard: TargetGuard = {
+    clientId: client.id,
+    groups: named.map(({ id, type }) => ({ id, type })),
+    noDuplicateRuleOn: duplicateKey === null ? null : settingsGroupOf(target),
+    member: userId === null ? null : { userId, groupId: queueGroupId },
+  };
+  for (let attempt = 0; attempt < 2; attempt++) {
     const inserted = await insertEventIfTargetValid(db, { values, guard, actor: API_ACTOR, timeZone: client.timeZone });
     if (inserted !== undefined) return withResult(inserted, 'CREATED');
-
     const facts = await checkFacts();
-    if (duplicateKey === null || !facts.groups.get(settingsGroupOf(target))?.avoidDuplicates) {
-      // The target changed between the two statements and is valid now: insert as usual.
-      return withResult(await insertEvent(db, values, API_ACTOR, client.timeZone), 'CREATED');
+    if (duplicateKey !== null && facts.groups.get(settingsGroupOf(target))?.avoidDuplicates) {
+      const comment = { author: API_ACTOR, text: duplicateComment(now, client.timeZone, texts.subject, texts.body) };
+      const merged = await createUnlessOpenDuplicate(db, { ...values, client_id: client.id, duplicate_key: duplicateKey }, comment, client.timeZone);
+      if (merged) return withResult(merged.json, merged.result);
+      // A group or user went between the checks and the lock: answer as if it had been
+      // missing all along (404 naming it).
+      await checkFacts();
     }
-    const comment = { author: API_ACTOR, text: duplicateComment(now, client.timeZone, texts.subject, texts.body) };
-    const merged = await createUnlessOpenDuplicate(db, { ...values, client_id: client.id, duplicate_key: duplicateKey }, comment, client.timeZone);
-    return withResult(merged.json, merged.result);
-  } catch (error) {
-    // A group or user deleted between the checks and the insert: answer as if it had been
-    // missing all along (404 naming it), not with the database's complaint.
-    if (!isForeignKeyViolation(error)) throw error;
-    await checkFacts();
-    throw new Conflict('A group or user of this event changed while it was being created; try again');
   }
+  throw new Conflict('A group or user of this event changed while it was being created; try again');
 }

@@ -96,7 +96,8 @@ export async function updateGroup(db: Db, clock: Clock, client: ClientContext, g
  */
 export async function deleteGroup(db: Db, client: ClientContext, groupId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    // The exclusive lock makes concurrent event creation for this group wait, then fail on the FK.
+    // The exclusive lock makes concurrent event creation for this group wait, then find it gone
+    // (creates lock their groups FOR KEY SHARE, migration 009).
     const current = await repo.lockGroup(trx, client.id, groupId, 'update');
     if (!current) throw new GroupNotFound(groupId);
     checkDeletable(`ACD group ${groupId}`, await repo.countOpenEventsOfGroup(trx, groupId), await repo.configurationGroupsNaming(trx, groupId));
