@@ -5,25 +5,28 @@
 import { sql, type RawBuilder } from 'kysely';
 
 /**
- * Two CTEs, `hist` and `feed`: inserts the history rows `rows` selects (event_id,
- * from_status_id, to_status_id, agent_id, actor, reason, created_at, in that order and typed),
- * marked fed so the trigger leaves them alone, and one feed message for each. `events` names a
- * CTE of the moved events that returns their id, client_id, type_id and queue_group_id after the
- * change.
+ * Three CTEs, `hist_rows`, `hist` and `feed`: inserts the history rows `rows` selects, marked fed
+ * so the trigger leaves them alone, and one feed message for each. `rows` selects, in this order
+ * and typed: event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at, then the
+ * event's client_id, type_id and queue_group_id after the change (the message carries them).
+ * Both inserts read the same rows: joining the history to the moved events instead took a nested
+ * loop over both (the planner sees one row in each CTE), its cost growing with the square of the
+ * batch.
  */
-export function historyWithFeed(rows: RawBuilder<unknown>, events: string): RawBuilder<unknown> {
-  return sql`hist AS (
+export function historyWithFeed(rows: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`hist_rows (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at, client_id, type_id, queue_group_id) AS (
+      ${rows}
+    ), hist AS (
       INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at, fed)
-      SELECT *, true FROM (${rows}) AS t
-      RETURNING id, event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at
+      SELECT event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at, true FROM hist_rows
     ), feed AS (
-      -- In history order, as the trigger writes them: readers deliver a transaction's messages by id.
+      -- A statement moves each event once, so any order of its messages keeps every event's
+      -- transitions in order for readers (they deliver by transaction, then by message id).
       INSERT INTO push_messages (client_id, agent_id, topic, data, created_at)
-      SELECT e.client_id, h.agent_id, 'event', jsonb_build_object(
-        'AcdEventsID', h.event_id, 'AcdEventTypesID', e.type_id, 'AcdGroupsID', e.queue_group_id,
-        'FromAcdEventStatusID', h.from_status_id, 'ToAcdEventStatusID', h.to_status_id,
-        'UsersID', h.agent_id, 'Actor', h.actor, 'Reason', h.reason), h.created_at
-      FROM hist h JOIN ${sql.table(events)} e ON e.id = h.event_id
-      ORDER BY h.id
+      SELECT client_id, agent_id, 'event', jsonb_build_object(
+        'AcdEventsID', event_id, 'AcdEventTypesID', type_id, 'AcdGroupsID', queue_group_id,
+        'FromAcdEventStatusID', from_status_id, 'ToAcdEventStatusID', to_status_id,
+        'UsersID', agent_id, 'Actor', actor, 'Reason', reason), created_at
+      FROM hist_rows
     )`;
 }

@@ -272,7 +272,8 @@ class PostgresListener {
     const client = this.#live ? this.#client : null;
     const joined = joinPayloads(payloads);
     const text = 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p';
-    if (client) await client.query(text, [CHANGE_CHANNEL, joined]);
+    // Named: parsed and planned once per connection, not once per announcement.
+    if (client) await client.query({ name: 'switchboard_notify', text, values: [CHANGE_CHANNEL, joined] });
     else await sql`SELECT pg_notify(${CHANGE_CHANNEL}, p) FROM unnest(${joined}::text[]) AS p`.execute(db);
   }
   async close(): Promise<void> {

@@ -34,8 +34,9 @@ export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: n
       RETURNING e.id, e.client_id, e.type_id, e.queue_group_id, e.agent_id, e.appointment_at
     ), ${historyWithFeed(sql`
       SELECT id, ${sql.lit(Status.Distribute)}::int, ${sql.lit(Status.TransportToGroup)}::int, NULL::int, 'distributor'::text,
-        CASE WHEN appointment_at IS NULL THEN 'queued' ELSE 'appointment reached' END, ${now}::timestamptz
-      FROM moved`, 'moved')}
+        CASE WHEN appointment_at IS NULL THEN 'queued' ELSE 'appointment reached' END, ${now}::timestamptz,
+        client_id, type_id, queue_group_id
+      FROM moved`)}
     SELECT
       (SELECT count(*) FROM moved)::int AS released,
       ARRAY(SELECT DISTINCT client_id FROM moved) AS client_ids,

@@ -129,7 +129,7 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
         SELECT * FROM (VALUES ${sql.join(tuples)}) AS v (${names})
         WHERE v.status_id IS NOT NULL AND ${sql.join(guards, sql` AND `)}
         RETURNING *
-      ), ${historyWithFeed(sql`SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at FROM ins`, 'ins')}
+      ), ${historyWithFeed(sql`SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at, client_id, type_id, queue_group_id FROM ins`)}
       SELECT ${jsonProjection(EventRecord, timeZone)} AS j, ${APP_ANNOUNCES} AS announced FROM ins e ORDER BY e.id`;
   },
 });

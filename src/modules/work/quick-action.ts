@@ -130,7 +130,7 @@ const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolea
         UPDATE acd_events e SET ${plan.set}, modified_at = cur.q_at, last_modified_at = cur.q_at
         FROM cur WHERE e.id = cur.id
         RETURNING e.*, cur.status_id AS q_before, cur.q_agent, cur.q_actor, cur.q_at${extra}
-      ), ${historyWithFeed(sql`SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at FROM upd ${moved}`, 'upd')}${finished}${note}
+      ), ${historyWithFeed(sql`SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at, client_id, type_id, queue_group_id FROM upd ${moved}`)}${finished}${note}
       SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``}
       FROM upd e`;
   },
