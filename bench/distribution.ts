@@ -52,9 +52,10 @@
 // {"pglite":{"assignmentsPerSec"},"postgres":{"assignmentsPerSec","pgBossPerSec","ratio"},"offerLatencyMsP95","appointmentLatenessMsMax"}
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
-import { PgBoss } from 'pg-boss';
 import { openStore } from '../src/db/store.ts';
 import { round, withFreshDatabase, withTempDir } from './support.ts';
+import { PgBossBench } from './sim/pgboss.ts';
+import { setPlanCacheMode } from './sim/plan-cache.ts';
 import {
   addStats, agentModeFromEnv, Api, auditHistory, CommitWatcher, createEvents, emptyAgentStats, ms, newAdminToken, percentile, pgQuery, provision,
   readEvents, readHistory, SimAgent, sleep, startServer, stopServer, type Query, type ServerProcess, type Tenant,
@@ -336,119 +337,6 @@ async function benchSwitchboard(
   }
 }
 
-/**
- * pg-boss on its own database: started and warmed up once, then a round at a time (workers run
- * only during their round, so their idle polling never loads the server during ours).
- */
-class PgBossBench {
-  readonly #boss: PgBoss;
-  readonly #queue = 'bench-assignments';
-  readonly #errors: unknown[] = [];
-  readonly #completedAt = new Map<number, number>();
-  #next = 0;
-  seconds = 0;
-  jobs = 0;
-
-  constructor(url: string) {
-    this.#boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: 10 });
-    this.#boss.on('error', (error) => this.#errors.push(error));
-  }
-
-  async start(): Promise<void> {
-    console.log(`\npg-boss: ${AGENTS} workers fetching one job at a time (polling every ${IDLE_MS[0]}-${IDLE_MS[1]} ms when idle), ${CREATORS} senders`);
-    await this.#boss.start();
-    await this.#boss.createQueue(this.#queue);
-    await this.#run(WARMUP);
-    console.log(`  warm-up: ${WARMUP} jobs completed`);
-  }
-
-  async round(r: number): Promise<void> {
-    const count = roundSize(r);
-    const seconds = await this.#run(count);
-    this.seconds += seconds;
-    this.jobs += count;
-    console.log(`  pg-boss round ${r + 1}: ${count} jobs sent, fetched and completed in ${round(seconds, 2)} s = ${round(count / seconds, 1)} jobs/s`);
-  }
-
-  async stop(): Promise<void> {
-    if (this.#errors.length) console.log(`  pg-boss reported ${this.#errors.length} errors, first: ${String(this.#errors[0])}`);
-    await this.#boss.stop({ graceful: true, close: true });
-  }
-
-  /** Sends `count` jobs with CREATORS senders while AGENTS workers take them; seconds until the last is complete. */
-  async #run(count: number): Promise<number> {
-    const boss = this.#boss;
-    const queue = this.#queue;
-    const from = this.#next;
-    this.#next += count;
-    let stopped = false;
-    const worker = async () => {
-      while (!stopped) {
-        const [job] = await boss.fetch<{ i: number }>(queue, { batchSize: 1 });
-        if (!job) {
-          await sleep(IDLE_MS[0] + Math.random() * (IDLE_MS[1] - IDLE_MS[0]));
-          continue;
-        }
-        await boss.complete(queue, job.id);
-        this.#completedAt.set(job.data.i, Date.now());
-      }
-    };
-    const workers = Array.from({ length: AGENTS }, worker);
-    try {
-      const t0 = Date.now();
-      let next = from;
-      await Promise.all(Array.from({ length: CREATORS }, async () => {
-        for (let i = next++; i < from + count; i = next++) {
-          const id = await boss.send(queue, { i, ...mailBody(i, 'job')(1) });
-          if (!id) throw new Error(`pg-boss send ${i} returned no id`);
-        }
-      }));
-      const deadline = Date.now() + PHASE_TIMEOUT_MS;
-      for (;;) {
-        let last = 0;
-        let missing = 0;
-        for (let i = from; i < from + count; i++) {
-          const at = this.#completedAt.get(i);
-          if (at === undefined) missing++;
-          else if (at > last) last = at;
-        }
-        if (missing === 0) return (last - t0) / 1000;
-        if (Date.now() > deadline) throw new Error(`pg-boss: ${missing} jobs not completed`);
-        await sleep(5);
-      }
-    } finally {
-      stopped = true;
-      await Promise.all(workers);
-    }
-  }
-}
-
-/**
- * BENCH_PLAN_CACHE_MODE=force_custom_plan (or force_generic_plan, auto): the server's sessions
- * plan every named statement with its parameter values (or never), to see how much of the figures
- * comes from PostgreSQL choosing generic plans for the prepared statements. Set before the server
- * starts, so it holds for all of its sessions.
- */
-function planCacheMode(): string | undefined {
-  const mode = process.env.BENCH_PLAN_CACHE_MODE;
-  if (mode && !['auto', 'force_custom_plan', 'force_generic_plan'].includes(mode)) throw new Error(`BENCH_PLAN_CACHE_MODE: unknown mode ${mode}`);
-  if (mode) console.log(`\n(plan_cache_mode = ${mode} for this run's databases)`);
-  return mode;
-}
-
-async function setPlanCacheMode(query: Query, kind: 'pglite' | 'postgres'): Promise<void> {
-  const mode = planCacheMode();
-  if (!mode) return;
-  // PGlite's session does not read per-database settings, but its own data folder's configuration;
-  // on a shared PostgreSQL server only the fresh database may be touched.
-  if (kind === 'pglite') {
-    await query(`ALTER SYSTEM SET plan_cache_mode = ${mode}`);
-    return;
-  }
-  const [{ db }] = await query('SELECT current_database() AS db');
-  await query(`ALTER DATABASE "${String(db).replace(/"/g, '""')}" SET plan_cache_mode = ${mode}`);
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   // BENCH_ONLY=postgres (or pglite, pgboss, comma-separated): run only those parts, to look at one
@@ -484,17 +372,19 @@ async function main(): Promise<void> {
 
   // pg-boss, on a database of its own on the same server, runs its rounds between ours (ABBA).
   const pgBoss = !runs('pgboss') ? null : await withFreshDatabase('sb_bench_pgboss', async (bossUrl) => {
-    const boss = new PgBossBench(bossUrl);
+    const boss = new PgBossBench(bossUrl, {
+      workers: AGENTS, senders: CREATORS, idleMs: IDLE_MS, warmup: WARMUP, timeoutMs: PHASE_TIMEOUT_MS, data: (i) => mailBody(i, 'job')(1),
+    });
     await boss.start();
     try {
       let ours: StoreFigures | null = null;
       if (runs('postgres')) {
         ours = await withFreshDatabase('sb_bench_dist', async (url) => {
           await withPlanCacheMode('postgres', () => openPostgres(url));
-          return benchSwitchboard('postgres', { DATABASE_URL: url }, () => openPostgres(url), url, (r) => boss.round(r));
+          return benchSwitchboard('postgres', { DATABASE_URL: url }, () => openPostgres(url), url, (r) => boss.round(r, roundSize(r)));
         });
       } else {
-        for (let r = 0; r < ROUNDS; r++) await boss.round(r);
+        for (let r = 0; r < ROUNDS; r++) await boss.round(r, roundSize(r));
       }
       return { postgres: ours, perSec: boss.jobs / boss.seconds };
     } finally {
