@@ -10,7 +10,7 @@
 //    statement, so the check of each row against its event proved nothing, and it cost a lookup
 //    and a lock (FOR KEY SHARE, a WAL record) on the event row per transition. Deleting events
 //    still deletes their history (a statement trigger now does what the cascade did).
-import { statementsMigration } from './statements.ts';
+import { statementsMigration, statementTrigger } from './statements.ts';
 
 const feedTrigger = (fedFilter: string) => `CREATE OR REPLACE FUNCTION push_event_transitions() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -35,14 +35,10 @@ const UP: string[] = [
   'ALTER TABLE acd_event_history ADD COLUMN fed boolean NOT NULL DEFAULT false',
   feedTrigger('\n        WHERE NOT n.fed'),
   'ALTER TABLE acd_event_history DROP CONSTRAINT acd_event_history_event_id_fkey',
-  `CREATE FUNCTION forget_event_history() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        DELETE FROM acd_event_history WHERE event_id IN (SELECT id FROM old_rows);
-        RETURN NULL;
-      END $$`,
-  `CREATE TRIGGER acd_events_forget_history AFTER DELETE ON acd_events
-        REFERENCING OLD TABLE AS old_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION forget_event_history()`,
+  ...statementTrigger({
+    name: 'forget_event_history', on: 'acd_events', event: 'DELETE', trigger: 'acd_events_forget_history',
+    body: 'DELETE FROM acd_event_history WHERE event_id IN (SELECT id FROM old_rows)',
+  }),
 ];
 
 const DOWN: string[] = [
