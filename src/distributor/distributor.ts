@@ -19,6 +19,8 @@ export interface DistributorOptions {
   /** Rows per sweep statement and per queue page. */
   batch?: number;
   onError?: (error: unknown) => void;
+  /** Told after every pass, with its duration (metrics). */
+  onPass?: (durationMs: number, result: PassResult) => void;
 }
 
 export interface PassResult {
@@ -36,6 +38,7 @@ export class Distributor {
   readonly #sweepMs: number;
   readonly #batch: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onPass: (durationMs: number, result: PassResult) => void;
   /** The store's (src/db/announce.ts); without one, the feed trigger announces every change. */
   readonly #announce: Announce | undefined;
   #running: Promise<void> | null = null;
@@ -44,6 +47,11 @@ export class Distributor {
   #timer: NodeJS.Timeout | null = null;
   /** A timer or the sweep asked for the next pass: it runs every sweep. */
   #fullPass = true;
+  /**
+   * Whose groups the next pass must look at: the clients whose changes woke it since the last
+   * pass began, or null: every group (a change of unknown origin, a timer, the sweep).
+   */
+  #wokenBy: Set<number> | null = null;
   /** From the last look at the timers (see runPass); -Infinity: not known. */
   #leaseAt = -Infinity;
   #reminderAt = -Infinity;
@@ -54,6 +62,7 @@ export class Distributor {
     this.#sweepMs = options.sweepMs ?? 2000;
     this.#batch = options.batch ?? 500;
     this.#onError = options.onError ?? (() => undefined);
+    this.#onPass = options.onPass ?? (() => undefined);
     this.#announce = announcerOf(db);
   }
 
@@ -71,9 +80,16 @@ export class Distributor {
     await this.#running;
   }
 
-  /** Something changed: run a pass soon. Wakes during a pass coalesce into one more pass. */
-  wake(): void {
+  /**
+   * Something changed: run a pass soon. Wakes during a pass coalesce into one more pass. `payload`:
+   * the change's announcement ("<ClientsID>:…", src/db/store.ts), so that the pass looks at that
+   * client's groups only; without one (or one naming no client) the pass looks at every group.
+   */
+  wake(payload?: string): void {
     if (!this.#started) return;
+    const clientId = payload === undefined ? NaN : Number(payload.slice(0, payload.indexOf(':')));
+    if (!(Number.isInteger(clientId) && clientId > 0)) this.#wokenBy = null;
+    else this.#wokenBy?.add(clientId);
     if (this.#running) {
       this.#again = true;
       return;
@@ -84,19 +100,28 @@ export class Distributor {
   }
 
   async #loop(): Promise<void> {
+    // Until the loop returns, wake() only sets #again: a wake heard while the timers are being
+    // read (#schedule waits on the database) must run one more pass, or the change it announced
+    // waits for the sweep.
     do {
       this.#again = false;
       try {
         const full = this.#fullPass;
+        const clientIds = full || this.#wokenBy === null ? null : [...this.#wokenBy];
         this.#fullPass = false;
-        const result = await this.runPass({ full });
+        this.#wokenBy = new Set();
+        const started = performance.now();
+        const result = await this.runPass({ full, clientIds });
+        this.#onPass(performance.now() - started, result);
         // A full batch means more may be due right away.
         if (result.released >= this.#batch || result.expired >= this.#batch || result.reminded >= this.#batch) this.#again = true;
       } catch (error) {
+        // What the failed pass was to look at is looked at by the next, whatever woke it.
+        this.#wokenBy = null;
         this.#onError(error);
       }
+      if (!this.#again && this.#started) await this.#schedule();
     } while (this.#again && this.#started);
-    if (this.#started) await this.#schedule();
   }
 
   async #schedule(): Promise<void> {
@@ -128,14 +153,17 @@ export class Distributor {
    * last look at the timers (after the previous pass, plus the leases this process granted since)
    * says one is due, or a due reminder waits for a free place. A timer another instance set after
    * that look is that instance's to serve, and the sweep (a full pass) catches it if it died.
+   * `clientIds` (with `full: false`): the groups to dispatch are those of these clients, of the
+   * events released now and of the offers expired now; a full pass looks at every group.
    */
-  async runPass(options: { full?: boolean } = {}): Promise<PassResult> {
+  async runPass(options: { full?: boolean; clientIds?: number[] | null } = {}): Promise<PassResult> {
     const full = options.full !== false;
+    const clientIds = full ? null : options.clientIds ?? null;
     // "Now" is read afresh for each step: history times and leases are those of the moment the
     // step ran, not of the start of a pass that may have waited on locks.
     const now = () => new Date(this.#clock.now());
     const announced = this.#announce !== undefined;
-    const released = await releaseDueEvents(this.#db, now(), this.#batch, announced);
+    const released = await releaseDueEvents(this.#db, now(), this.#batch, announced, clientIds);
     const expired = full || this.#clock.now() >= this.#leaseAt ? await expireOffers(this.#db, now(), this.#batch) : { expired: 0, groupIds: [] };
     const reminded = full || this.#clock.now() >= this.#reminderAt ? await returnDueReminders(this.#db, now(), this.#batch) : 0;
     let offered = 0;
