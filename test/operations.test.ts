@@ -159,7 +159,8 @@ describe('logs', () => {
     const store = await openStore({ dataDir: 'memory://' });
     const app = await build({ store, logger: { level: 'info', stream } });
     try {
-      await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-42' } });
+      // /health and /ready log at debug (test/metrics.test.ts); any API request logs at info.
+      await app.inject({ method: 'GET', url: '/docs/json', headers: { 'x-request-id': 'trace-42' } });
       const entries = lines.map((line) => JSON.parse(line) as { reqId?: string; msg?: string; res?: { statusCode: number } });
       const done = entries.find((e) => e.reqId === 'trace-42' && e.msg === 'request completed');
       assert.ok(done, lines.join(''));
@@ -193,12 +194,20 @@ describe('limits and failures', () => {
   it('a failing store gives 500/503 bodies without stack traces or SQL', async () => {
     const store = await openStore({ dataDir: 'memory://' });
     const app = await build({ store });
+    // A fault inside the server whose message carries SQL and a stack.
+    app.get('/fails', async () => {
+      await sql`SELECT no_such_column FROM clients`.execute(store.db);
+    });
     try {
       const { ClientsID, Token } = await createClient(store.db, { Name: 'Failing' });
+      const fault = await app.inject({ method: 'GET', url: '/fails' });
+      assert.equal(fault.statusCode, 500);
+      assert.deepEqual(fault.json(), { status: 500, error: 'Internal server error' });
       await store.close();
+      // A store that is gone is "try again later", not a fault of the request.
       const res = await app.inject({ method: 'GET', url: `/rest/v1.0/${ClientsID}/acd/events`, headers: { authorization: `Bearer ${Token}` } });
-      assert.equal(res.statusCode, 500);
-      assert.deepEqual(res.json(), { status: 500, error: 'Internal server error' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 503, error: 'Store not reachable' });
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       assert.equal(ready.statusCode, 503);
     } finally {

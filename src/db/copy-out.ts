@@ -189,8 +189,13 @@ export class CopyOutQuery<T> {
   handleRowDescription(): void {}
   handleDataRow(): void {}
   handleEmptyQuery(): void {}
+  /**
+   * Settles at once: pg forgets its active query when it hands it an error, so no ReadyForQuery
+   * follows (after a server error the client consumes it; after a lost connection none comes),
+   * and waiting for one would hold the request, and its pooled connection, forever.
+   */
   handleError(error: Error): void {
-    this.#error = error;
+    this.#reject(this.#error ?? error);
   }
   handleReadyForQuery(): void {
     if (this.#error) this.#reject(this.#error);

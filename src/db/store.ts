@@ -6,11 +6,15 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { POOL_DEFAULTS } from '../config.ts';
 import { PGliteSessionDialect } from './pglite-dialect.ts';
+import { freshClusterTemplate } from './pglite-footprint.ts';
 import { preparingClient } from './prepared.ts';
 import { migrateToLatest } from './migrate.ts';
 import { registerAnnouncer } from './announce.ts';
 import { registerCopyOut } from './copy-out.ts';
+import { ChangeListeners, PostgresListener } from './postgres-listener.ts';
 import type { Database } from './schema.ts';
+
+export { joinPayloads } from './postgres-listener.ts';
 
 export type StoreKind = 'pglite' | 'postgres';
 
@@ -53,19 +57,9 @@ export interface Store {
    * only while this holds (PGlite: always; PostgreSQL: while the listening connection is up).
    */
   notificationsLive(): boolean;
+  /** PostgreSQL: the pool's connections right now (metrics); PGlite has no pool. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
-}
-
-/** Fan-out of one notification source to many in-process listeners. */
-class ChangeListeners {
-  readonly #listeners = new Set<(payload: string) => void>();
-  add(listener: (payload: string) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-  emit(payload: string): void {
-    for (const listener of this.#listeners) listener(payload);
-  }
 }
 
 export interface StoreOptions {
@@ -81,6 +75,12 @@ export interface StoreOptions {
    * for that on every connection at once.
    */
   poolIdleMs?: number;
+  /**
+   * PostgreSQL: how long opening a connection, or waiting for a free one in the pool, may take
+   * before the statement fails as "store not reachable" (default 5 s). Also the deadline of the
+   * listening connection's heartbeat.
+   */
+  connectTimeoutMs?: number;
   migrate?: boolean;
   /**
    * PostgreSQL: send repeated parameterized statements named (prepared once per connection);
@@ -101,19 +101,25 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 function openPostgres(url: string, options: StoreOptions): Store {
+  const connectTimeoutMs = options.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? POOL_DEFAULTS.size,
     idleTimeoutMillis: options.poolIdleMs ?? POOL_DEFAULTS.idleMs,
-    ...(options.preparedStatements !== false && { Client: preparingClient() }),
+    // Bounds both connecting and waiting for a free connection: a server that refuses, or a
+    // network that swallows, the connection gives an error (a 503) instead of a request that hangs.
+    connectionTimeoutMillis: connectTimeoutMs,
+    // A connection idle in the pool whose server vanished is noticed and replaced.
+    keepAlive: true,
+    Client: lossTolerant(options.preparedStatements !== false ? preparingClient() : pg.Client),
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   registerCopyOut(db, pool);
   const channels = { [CHANGE_CHANNEL]: new ChangeListeners(), [CREDENTIALS_CHANNEL]: new ChangeListeners() };
-  const listener = new PostgresListener(url, channels);
-  const announcer = new Announcer((payloads) => listener.notify(payloads, db));
+  const listener = new PostgresListener(url, channels, { connectTimeoutMs });
+  const announcer = new Announcer((payloads) => listener.notify(CHANGE_CHANNEL, payloads, db));
   return {
     kind: 'postgres',
     db,
@@ -130,6 +136,7 @@ function openPostgres(url: string, options: StoreOptions): Store {
       return channels[CREDENTIALS_CHANNEL].add(fn);
     },
     notificationsLive: () => listener.live,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       await announcer.close();
       await listener.close();
@@ -138,23 +145,20 @@ function openPostgres(url: string, options: StoreOptions): Store {
   };
 }
 
-/** Payloads one per line, in as few texts as keep each under `limit` bytes (NOTIFY's is 8000). */
-export function joinPayloads(payloads: string[], limit = 7900): string[] {
-  const texts: string[] = [];
-  let lines: string[] = [];
-  let bytes = 0;
-  for (const payload of payloads) {
-    const size = Buffer.byteLength(payload) + 1;
-    if (lines.length > 0 && bytes + size > limit) {
-      texts.push(lines.join('\n'));
-      lines = [];
-      bytes = 0;
+/**
+ * The pool's client class, made safe to lose its connection while checked out (inside a
+ * transaction, between a COPY's batches, during a statement): pg then emits 'error', which with
+ * no listener ends the process, and the pool listens only to the clients it holds idle. The
+ * event needs nothing more: the statement in flight, or the next one, fails with the cause, and
+ * the pool discards a client that broke when it comes back.
+ */
+function lossTolerant(base: typeof pg.Client): typeof pg.Client {
+  return class LossTolerantClient extends base {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.on('error', () => undefined);
     }
-    lines.push(payload);
-    bytes += size;
-  }
-  if (lines.length > 0) texts.push(lines.join('\n'));
-  return texts;
+  };
 }
 
 /** How long announcements gather before they go out in one NOTIFY. */
@@ -200,99 +204,14 @@ class Announcer {
   }
 }
 
-/**
- * One connection outside the pool that LISTENs, opened on first use. When it drops it comes back
- * after a pause; what was notified meanwhile is not lost for the change feed, because its
- * listeners treat a notification only as a hint to read the tables (and the distributor sweeps
- * anyway). Every channel hears '' when the connection drops and when it is back.
- */
-class PostgresListener {
-  readonly #url: string;
-  readonly #channels: Record<string, ChangeListeners>;
-  #client: pg.Client | null = null;
-  #live = false;
-  #closed = false;
-  #retry: NodeJS.Timeout | null = null;
-  constructor(url: string, channels: Record<string, ChangeListeners>) {
-    this.#url = url;
-    this.#channels = channels;
-  }
-  get live(): boolean {
-    return this.#live;
-  }
-  #emitAll(payload: string): void {
-    for (const listeners of Object.values(this.#channels)) listeners.emit(payload);
-  }
-  ensure(): void {
-    if (this.#client || this.#closed) return;
-    // Keep-alive: a connection that died without a word must not look live for long.
-    const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
-    this.#client = client;
-    const reconnect = () => {
-      if (this.#client !== client) return;
-      this.#client = null;
-      if (this.#live) {
-        this.#live = false;
-        this.#emitAll('');
-      }
-      client.end().catch(() => undefined);
-      if (!this.#closed) {
-        this.#retry = setTimeout(() => this.ensure(), 1000);
-        this.#retry.unref();
-      }
-    };
-    client.on('notification', (message) => {
-      // Our own announcements (sent on this connection) were heard here when they were made.
-      if (message.processId === (client as unknown as { processID?: number }).processID) return;
-      const listeners = this.#channels[message.channel];
-      if (!listeners) return;
-      // An announcement carries many payloads, one per line (see notify); a trigger's, one.
-      for (const payload of (message.payload ?? '').split('\n')) listeners.emit(payload);
-    });
-    client.on('error', reconnect);
-    client.on('end', reconnect);
-    client.connect()
-      .then(() => client.query(Object.keys(this.#channels).map((channel) => `LISTEN ${channel}`).join('; ')))
-      .then(() => {
-        if (this.#client !== client) return;
-        this.#live = true;
-        // A reconnect may have missed notifications: tell listeners to look.
-        this.#emitAll('');
-      })
-      .catch(reconnect);
-  }
-  /**
-   * NOTIFYs the payloads on CHANGE_CHANNEL in one transaction, as few notifications as fit
-   * (payloads one per line, each notification under PostgreSQL's 8000-byte limit): every listener
-   * receives and parses each notification, so one per payload cost them all ~18 times as many
-   * messages under load. On the listening connection when it is up (its echo is then recognised
-   * and skipped), else on a pooled one.
-   */
-  async notify(payloads: string[], db: Kysely<Database>): Promise<void> {
-    const client = this.#live ? this.#client : null;
-    const joined = joinPayloads(payloads);
-    const text = 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p';
-    // Named: parsed and planned once per connection, not once per announcement.
-    if (client) await client.query({ name: 'switchboard_notify', text, values: [CHANGE_CHANNEL, joined] });
-    else await sql`SELECT pg_notify(${CHANGE_CHANNEL}, p) FROM unnest(${joined}::text[]) AS p`.execute(db);
-  }
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#live = false;
-    if (this.#retry) clearTimeout(this.#retry);
-    const client = this.#client;
-    this.#client = null;
-    await client?.end().catch(() => undefined);
-  }
-}
-
 async function openPGlite(dataDir?: string): Promise<Store> {
   let pglite: PGlite;
   if (!dataDir || dataDir.startsWith('memory://')) {
     pglite = new PGlite();
   } else {
     mkdirSync(dataDir, { recursive: true });
-    pglite = new PGlite(dataDir);
+    // A new folder unpacks a prebuilt initdb, ~10 s sooner than PGlite's own (pglite-footprint.ts).
+    pglite = new PGlite(dataDir, { loadDataDir: freshClusterTemplate(dataDir) });
   }
   await pglite.waitReady;
   // LISTEN now, before any traffic: issued later it could land inside another caller's
@@ -316,11 +235,18 @@ async function openPGlite(dataDir?: string): Promise<Store> {
   };
 }
 
+/** How long /ready waits for its answer: a connection cut without a word would never give one. */
+const READY_TIMEOUT_MS = 5000;
+
 export async function isReachable(store: Store): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+  });
+  const answered = sql`SELECT 1`.execute(store.db).then(() => true, () => false);
   try {
-    await sql`SELECT 1`.execute(store.db);
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

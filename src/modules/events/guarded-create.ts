@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { APP_ANNOUNCES } from '../../db/announce.ts';
 import { Batcher } from '../../db/batcher.ts';
+import { isConnectionLoss } from '../../db/errors.ts';
 import { historyWithFeed } from '../../db/feed.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
@@ -146,8 +147,10 @@ async function runCreates(db: Kysely<Database>, rows: GuardedCreate[]): Promise<
     try {
       const records = await insertBatch(db, rows);
       if (records) return records.map((value) => ({ status: 'fulfilled', value }));
-    } catch {
-      // One bad row fails them all: each gets its own answer below.
+    } catch (error) {
+      // One bad row fails them all: each gets its own answer below. Not so a lost connection: the
+      // batch may have committed before its answer was lost, and each row again would be stored twice.
+      if (isConnectionLoss(error)) throw error;
     }
   }
   return Promise.allSettled(rows.map(async (row) => (await insertBatch(db, [row]))?.[0]));
