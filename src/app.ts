@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from './db/store.ts';
 import { isReachable } from './db/store.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
-import { installErrorHandling } from './http/error-handler.ts';
+import { clientErrorHandler, installErrorHandling } from './http/error-handler.ts';
+import { installJsonBody } from './http/json-body.ts';
 import { rejectNonDecimalIntegers, rejectUnstorableText, validatorCompiler } from './http/validation.ts';
 import { authenticateAdmin, authenticateClient } from './http/auth.ts';
 import { ErrorBody } from './http/schema-types.ts';
@@ -24,6 +25,9 @@ import { pushRoutes } from './modules/push/routes.ts';
 import { mayDistribute } from './db/announce.ts';
 import { Distributor } from './distributor/distributor.ts';
 import { CredentialCache } from './http/credential-cache.ts';
+import { installRequestLimits } from './http/rate-limit.ts';
+import { installMetrics, logAtDebug, Metrics } from './http/metrics.ts';
+import { LIMIT_DEFAULTS, METRICS_DEFAULTS, type LimitSettings, type MetricsSettings, type TrustProxy } from './config.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,6 +52,10 @@ export interface BuildOptions {
    */
   distribute?: boolean;
   distributorSweepMs?: number;
+  /** Request limits and /metrics access (default: config.ts's defaults); whose X-Forwarded-For to trust. */
+  limits?: LimitSettings;
+  metrics?: MetricsSettings;
+  trustProxy?: TrustProxy;
 }
 
 export const API_PREFIX = '/rest/v1.0';
@@ -57,10 +65,16 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 2 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
+    trustProxy: options.trustProxy ?? false,
     genReqId: () => randomUUID(),
     // Keep-alive sockets must not hold a graceful shutdown open.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its body, not ours: installErrorHandling answers it.
+    return503OnClosing: false,
+    // Requests Node's HTTP parser refuses (malformed, oversized headers) answer in the wire format too.
+    clientErrorHandler,
+    // Node would answer a missing Host with a bare 400; installErrorHandling answers it instead.
+    http: { requireHostHeader: false },
     routerOptions: { ignoreTrailingSlash: true },
     // Errors raised before routing (a path that is not valid percent-encoding) use the wire format too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
@@ -70,27 +84,18 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // JSON only: text/plain would otherwise reach the routes as a string (415 per spec), and an
-  // empty JSON body is "no body" for the routes that take none (DELETE, token rotation).
-  app.removeContentTypeParser('text/plain');
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text === '') {
-      done(null, undefined);
-      return;
-    }
-    parseJson(request, text, done);
-  });
+  installJsonBody(app);
 
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? systemClock);
   const credentials = new CredentialCache(options.store);
   app.decorate('credentials', credentials);
   app.addHook('onClose', async () => credentials.close());
+  const metrics = new Metrics(options.store, options.metrics ?? METRICS_DEFAULTS);
   const distributor = new Distributor(options.store.db, options.clock ?? systemClock, {
     sweepMs: options.distributorSweepMs,
     onError: (error) => app.log.error({ err: error }, 'distribution pass failed'),
+    onPass: metrics.onPass,
   });
   app.decorate('distributor', distributor);
   app.decorate('distributorRunning', options.distribute === true);
@@ -98,7 +103,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
       unsubscribe = options.store.onChange((payload) => {
-        if (mayDistribute(payload)) distributor.wake();
+        if (mayDistribute(payload)) distributor.wake(payload);
       });
       distributor.start();
     });
@@ -110,6 +115,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  installMetrics(app, metrics, options.metrics ?? METRICS_DEFAULTS);
   app.addHook('preValidation', rejectUnstorableText);
   app.addHook('preValidation', rejectNonDecimalIntegers);
   app.addHook('onSend', async (request, reply) => {
@@ -132,8 +138,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 200 }));
-  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/health', { schema: { hide: true }, ...logAtDebug(app) }, async () => ({ status: 200 }));
+  app.get('/ready', { schema: { hide: true }, ...logAtDebug(app) }, async (_request, reply) => {
     const ok = await isReachable(app.store);
     return reply.code(ok ? 200 : 503).send(ok ? { status: 200 } : { status: 503, error: 'Store not reachable' });
   });
@@ -145,6 +151,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(async (client) => {
     client.addHook('onRequest', authenticateClient);
+    await installRequestLimits(client, options.limits ?? LIMIT_DEFAULTS);
     await client.register(eventRoutes);
     await client.register(groupRoutes);
     await client.register(userRoutes);

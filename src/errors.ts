@@ -35,6 +35,7 @@ function defineError(code: string, status: number, message: string) {
 
 export const Unauthorized = defineError('SB_UNAUTHORIZED', 401, 'Token missing or wrong, or wrong ClientsID');
 export const AdminUnauthorized = defineError('SB_ADMIN_UNAUTHORIZED', 401, 'Admin token missing or wrong');
+export const MetricsUnauthorized = defineError('SB_METRICS_UNAUTHORIZED', 401, 'Metrics token or admin token missing or wrong');
 // One message for every failed login, so an answer never tells whether a UID exists.
 export const LoginFailed = defineError('SB_LOGIN_FAILED', 401, 'UID or password wrong');
 export const AgentAreaOnly = defineError('SB_AGENT_AREA_ONLY', 403, 'An agent session token reaches only /agents/me and below; use the client token');
@@ -54,6 +55,9 @@ export const NotAMember = defineError('SB_NOT_A_MEMBER', 409, 'User %s is not a 
 // An agent action on an event in a status that does not allow it (accept after the offer expired…).
 export const WrongEventStatus = defineError('SB_WRONG_EVENT_STATUS', 409, 'ACD event %s is in status %s; %s needs status %s');
 export const AlreadyExists = defineError('SB_ALREADY_EXISTS', 409, '%s "%s" already exists');
+// An agent acts on an event that was theirs (it is in their history) but is no longer in their hands.
+export const OfferExpired = defineError('SB_OFFER_EXPIRED', 409, 'ACD event %s: your offer expired (not accepted within the offer time) and the event went back to its queue');
+export const NoLongerHeld = defineError('SB_NO_LONGER_HELD', 409, 'ACD event %s is no longer in your hands: %s');
 
 /** A single invalid field: 400 naming the field and the reason, with `details`. */
 export class InvalidField extends ApiError {
@@ -68,3 +72,27 @@ export const UnsupportedMediaType = defineError('SB_UNSUPPORTED_MEDIA_TYPE', 415
 export const PayloadTooLarge = defineError('SB_PAYLOAD_TOO_LARGE', 413, 'Request body is larger than %s bytes');
 export const InternalError = defineError('SB_INTERNAL', 500, 'Internal server error');
 export const Unavailable = defineError('SB_UNAVAILABLE', 503, 'Store not reachable');
+export const ShuttingDown = defineError('SB_SHUTTING_DOWN', 503, 'The server is shutting down; send the request again (to another instance)');
+
+// Requests the HTTP layer refuses before any route sees them (src/http/error-handler.ts).
+export const MalformedRequest = defineError('SB_MALFORMED_REQUEST', 400, 'Malformed HTTP request: %s');
+export const HeadersTooLarge = defineError('SB_HEADERS_TOO_LARGE', 431, 'Request headers are larger than the server accepts');
+export const MissingHost = defineError('SB_MISSING_HOST', 400, 'Malformed HTTP request: an HTTP/1.1 request needs a Host header');
+export const RequestTimeout = defineError('SB_REQUEST_TIMEOUT', 408, 'The request did not arrive in time');
+export const BodyNotUtf8 = defineError('SB_BODY_NOT_UTF8', 400, 'Request body is not valid UTF-8');
+export const BodyTooDeep = defineError('SB_BODY_TOO_DEEP', 400, 'Request body nests arrays and objects deeper than %s levels');
+
+/** 429: a request limit is used up; Retry-After (seconds) says when the window starts over. */
+export class TooManyRequests extends ApiError {
+  static readonly code = 'SB_TOO_MANY_REQUESTS';
+  constructor(what: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+    super('SB_TOO_MANY_REQUESTS', 429, `Too many ${what}; retry in ${retryAfterSeconds} s`, undefined,
+      { ...headers, 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/**
+ * Why a process could not start or a command could not run (configuration, the data folder, the
+ * port, the database): never an HTTP answer; the command line prints its message as one line.
+ */
+export class StartFailure extends Error {}

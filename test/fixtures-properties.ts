@@ -100,7 +100,7 @@ export function send(c: TestClient, method: 'POST' | 'PATCH' | 'PUT', path: stri
   return c.request(method, path, jsonText(body, cut), { 'content-type': 'application/json' });
 }
 
-/** Everything the client owns, as one JSON text, read in one query. */
+/** Everything the client owns (records, events with their history, agents' state and sessions), as one JSON text, read in one query. */
 export async function snapshot(db: Kysely<Database>, clientId: number): Promise<string> {
   const { rows } = await sql<{ s: string }>`SELECT json_build_object(
       'groups', (SELECT json_agg(g ORDER BY g.id) FROM acd_groups g WHERE g.client_id = ${clientId}),
@@ -112,7 +112,16 @@ export async function snapshot(db: Kysely<Database>, clientId: number): Promise<
                 JOIN dialler_result_codes r ON r.id = t.result_code_id JOIN dialler_campaigns c ON c.id = r.campaign_id WHERE c.client_id = ${clientId}),
       'windows', (SELECT json_agg(w ORDER BY w.id) FROM dialler_time_windows w JOIN dialler_campaigns c ON c.id = w.campaign_id WHERE c.client_id = ${clientId}),
       'contacts', (SELECT json_agg(k ORDER BY k.id) FROM dialler_contacts k WHERE k.client_id = ${clientId}),
-      'events', (SELECT count(*) FROM acd_events e WHERE e.client_id = ${clientId})
+      'events', (SELECT json_agg(e ORDER BY e.id) FROM acd_events e WHERE e.client_id = ${clientId}),
+      'comments', (SELECT json_agg(x ORDER BY x.id) FROM acd_event_comments x JOIN acd_events e ON e.id = x.event_id WHERE e.client_id = ${clientId}),
+      'history', (SELECT json_agg(x ORDER BY x.id) FROM acd_event_history x JOIN acd_events e ON e.id = x.event_id WHERE e.client_id = ${clientId}),
+      'client', (SELECT row_to_json(c) FROM clients c WHERE c.id = ${clientId}),
+      'agents', (SELECT json_agg(json_build_object('state', s, 'password', p, 'sessions',
+          (SELECT json_agg(x ORDER BY x.id) FROM agent_sessions x WHERE x.user_id = u.id),
+          'logins', (SELECT json_agg(x ORDER BY x.group_id) FROM agent_group_logins x WHERE x.user_id = u.id)) ORDER BY u.id)
+        FROM users u LEFT JOIN agent_states s ON s.user_id = u.id LEFT JOIN agent_credentials p ON p.user_id = u.id WHERE u.client_id = ${clientId}),
+      'agentHistory', (SELECT json_agg(x ORDER BY x.id) FROM agent_state_history x WHERE x.client_id = ${clientId}),
+      'feed', (SELECT count(*) FROM push_messages m WHERE m.client_id = ${clientId})
     )::text AS s`.execute(db);
   return rows[0].s;
 }

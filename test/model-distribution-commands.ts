@@ -58,7 +58,7 @@ export async function createEvent(m: Model, r: Real, x: CreateSpec, where: strin
     assert.equal(record.AcdEventStatusID, S.Distribute, where);
     m.events.set(record.ID, {
       id: record.ID, type: x.type, group: x.group, target: x.target, priority: x.priority ?? 50, createdAt: m.now,
-      skill: x.skill, appointmentAt, status: S.Distribute, holder: null, lease: null, remindAt: null, path: [S.Distribute],
+      skill: x.skill, appointmentAt, status: S.Distribute, holder: null, lease: null, remindAt: null, path: [S.Distribute], offeredTo: new Set(),
     });
   }
   await verify(m, r, where);
@@ -180,7 +180,8 @@ export async function agentAct(
   let expected = 200;
   let why = '';
   const after: Partial<ModelEvent> = {};
-  if (e.holder !== a || !HELD.has(e.status)) expected = 404;
+  // An event that was this agent's answers why it no longer is (409); anyone else's is 404.
+  if (e.holder !== a || !HELD.has(e.status)) expected = e.holder === a || e.offeredTo.has(a) ? 409 : 404;
   else if (!ACTION_FROM[action].includes(e.status)) expected = 409;
   else {
     switch (action) {

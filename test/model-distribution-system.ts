@@ -160,6 +160,7 @@ export async function pass(m: Model, r: Real, where: string): Promise<void> {
     assert.ok(a !== undefined, `${where}: event ${e.id} offered to ${row.agent_id}, no agent of this client`);
     moveTo(e, S.Offered);
     e.holder = a;
+    e.offeredTo.add(a);
     e.lease = now + m.groups[e.group].timeout * SECOND;
     offers.push(e);
     given.add(`${a}:${e.type}`);

@@ -62,6 +62,8 @@ export interface ModelEvent {
   remindAt: number | null;
   /** Every status the event has been in, as its history must record them. */
   path: number[];
+  /** Agents it was ever offered to: their history names them, so a late action is 409, not 404. */
+  offeredTo: Set<number>;
 }
 
 export interface ModelAgent {

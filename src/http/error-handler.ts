@@ -1,6 +1,11 @@
 // The single place where errors become the wire format `{status, error[, details]}`.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type ErrorDetail } from '../errors.ts';
+import { isConnectionLoss } from '../db/errors.ts';
+import {
+  ApiError, HeadersTooLarge, MalformedRequest, MissingHost, RequestTimeout, ShuttingDown, Unavailable, type ErrorDetail,
+} from '../errors.ts';
+import { lingerIfBodyUnread } from './lingering-close.ts';
 
 interface AjvError {
   instancePath?: string;
@@ -52,13 +57,71 @@ export function toWire(error: FastifyError | ApiError | Error): { status: number
     // Other client errors Fastify raises (bad JSON, bad headers): its message holds no internals.
     return { status: fe.statusCode, body: { status: fe.statusCode, error: fe.message } };
   }
+  // The database is down or the connection broke: worth trying again, not a fault of the request.
+  if (isConnectionLoss(error)) return toWire(new Unavailable());
   return { status: 500, body: { status: 500, error: 'Internal server error' } };
 }
 
+/** What the HTTP parser could not read, by llhttp's error code; the rest is "not HTTP/1.1". */
+const PARSE_FAILURES: Record<string, string> = {
+  HPE_INVALID_METHOD: 'the request line is not "METHOD /path HTTP/1.1"',
+  HPE_INVALID_URL: 'the request line is not "METHOD /path HTTP/1.1"',
+  HPE_INVALID_CONSTANT: 'the request line is not "METHOD /path HTTP/1.1"',
+  HPE_INVALID_VERSION: 'the request line is not "METHOD /path HTTP/1.1"',
+  HPE_INVALID_CONTENT_LENGTH: 'Content-Length is not a decimal number',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length is given twice',
+  HPE_INVALID_TRANSFER_ENCODING: 'Transfer-Encoding is not valid, or comes with a Content-Length',
+  HPE_INVALID_CHUNK_SIZE: 'the chunked body is malformed',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'the chunked body is malformed',
+  HPE_INVALID_HEADER_TOKEN: 'a header line is malformed',
+  HPE_LF_EXPECTED: 'a line does not end in CRLF',
+  HPE_CR_EXPECTED: 'a line does not end in CRLF',
+};
+
+function parseFailure(code: string | undefined): ApiError {
+  if (code === 'HPE_HEADER_OVERFLOW') return new HeadersTooLarge();
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new RequestTimeout();
+  return new MalformedRequest((code && PARSE_FAILURES[code]) ?? 'it is not HTTP/1.1');
+}
+
+const answered = new WeakSet<Socket>();
+
+/**
+ * Fastify's clientErrorHandler: a request Node's parser refused never reaches a route, so the
+ * answer is written to the socket here, in the wire format, and the connection ends.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer; the parser may report one request twice.
+  if (error.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
+  const { status, body } = toWire(parseFailure(error.code));
+  this.log.debug({ err: error }, 'unparseable request');
+  if (socket.writable) {
+    const text = JSON.stringify(body);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
+  // Whatever else the client sends is never read: close soon, but after the answer is out.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
 export function installErrorHandling(app: FastifyInstance): void {
+  // Fastify's own 503 while closing (return503OnClosing) has its own body; this one has ours.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request) => {
+    if (closing) throw new ShuttingDown();
+    // Node's own answer to an HTTP/1.1 request without Host is a bare 400 (requireHostHeader off).
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new MissingHost();
+  });
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const wire = toWire(error);
-    if (wire.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (wire.status >= 500 && !(error instanceof ShuttingDown)) request.log.error({ err: error }, 'request failed');
+    lingerIfBodyUnread(request, reply);
     if (wire.headers) reply.headers(wire.headers);
     return reply.code(wire.status).type('application/json; charset=utf-8').send(wire.body);
   });

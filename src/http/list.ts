@@ -9,6 +9,8 @@ import { Type, type TSchema } from 'typebox';
 import { isSingleSession } from '../db/pglite-dialect.ts';
 import { copyBatch } from '../db/copy-out.ts';
 import { InvalidField } from '../errors.ts';
+import { parseLocalTimestamp } from '../domain/dialler.ts';
+import { TIMESTAMP_PATTERN } from './schema-types.ts';
 import type { FieldDef, FieldKind, RecordDef } from './records.ts';
 import { selectRecords } from './records.ts';
 
@@ -44,6 +46,8 @@ const LIST_PARAMS = new Set(['limitStart', 'limitPageSize', 'orderBy', 'ascendin
 function filterSchema(f: FieldDef): TSchema {
   if (f.kind === 'int') return Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
   if (f.kind === 'bool') return Type.Boolean();
+  // A timestamp filter matches the record's text exactly, so anything else could never match.
+  if (f.kind === 'timestamp') return Type.String({ pattern: TIMESTAMP_PATTERN, description: 'local time of the client, YYYY-MM-DDTHH:mm:ss.SSS' });
   return Type.String({ maxLength: 2048, pattern: '^[^\\u0000]*$' });
 }
 
@@ -64,6 +68,12 @@ export function listQuerySchema(record: ListableDef, extra: Record<string, TSche
     },
     { additionalProperties: false },
   );
+}
+
+/** A timestamp filter of the right shape must also be a moment on the calendar (not 2026-02-30). */
+function checkTimestampFilter(name: string, value: unknown): void {
+  const parsed = parseLocalTimestamp(String(value), 'UTC');
+  if (!parsed.ok) throw new InvalidField(name, parsed.reason);
 }
 
 interface CheckedQuery {
@@ -90,6 +100,7 @@ function checkQuery(record: ListableDef, query: ListQuery): CheckedQuery {
     if (LIST_PARAMS.has(name) || value === undefined) continue;
     const field = Object.hasOwn(record.fields, name) ? record.fields[name] : undefined;
     if (!field) continue; // extra, route-specific parameters are the route's business
+    if (field.kind === 'timestamp') checkTimestampFilter(name, value);
     filters.push({ name, field, value });
   }
   return {

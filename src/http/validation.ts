@@ -24,6 +24,7 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
 /**
  * Path of the first string under `value` that the database cannot store as given: a NUL
  * character (PostgreSQL text refuses it) or a lone UTF-16 surrogate (it would turn into U+FFFD).
+ * Recursive: the body parser (json-body.ts) has refused nesting deeper than MAX_BODY_DEPTH.
  */
 function unstorablePath(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;

@@ -1,5 +1,6 @@
 // Live push [ours]: Server-Sent Events for an agent (their own offers and events, and their state)
 // and for supervisors (every event and agent change of the client).
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -19,6 +20,8 @@ this on their own) to receive everything missed; messages are kept ${RETENTION_H
 happens next.`;
 const response = { 200: Type.String({ description: 'text/event-stream' }), ...commonErrors, 403: Type.Ref('ErrorBody') };
 
+const STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+
 /** Last-Event-ID: the id of a feed message, decimal. */
 function lastEventIdOf(request: FastifyRequest, query: { lastEventId?: string }): string | null {
   const header = request.headers['last-event-id'];
@@ -31,6 +34,7 @@ function lastEventIdOf(request: FastifyRequest, query: { lastEventId?: string })
 export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const hub = new PushHub(app.store, {}, (error) => app.log.warn({ err: error }, 'push stream read failed'));
   app.addHook('preClose', async () => hub.close());
+  app.metrics.countOpenStreams(() => hub.size);
   if (app.distributorRunning) {
     const sweep = setInterval(() => {
       deleteExpired(app.store.db, new Date(app.clock.now())).catch((error) => app.log.warn({ err: error }, 'push retention sweep failed'));
@@ -40,7 +44,12 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   const open = async (request: FastifyRequest, query: { lastEventId?: string }, reply: FastifyReply, audience: Audience) => {
-    const cursor = await startCursor(app.store.db, audience, lastEventIdOf(request, query));
+    const lastEventId = lastEventIdOf(request, query);
+    // HEAD (Fastify routes it to the GET handler) gets the stream's headers: a stream opened for
+    // it would never end, and the client would wait for an answer forever.
+    // An empty stream, not an empty body: a HEAD answer's Content-Length would claim a GET's length.
+    if (request.method === 'HEAD') return reply.code(200).headers(STREAM_HEADERS).send(Readable.from([]));
+    const cursor = await startCursor(app.store.db, audience, lastEventId);
     reply.hijack();
     hub.open(reply.raw, audience, cursor, request.client.timeZone);
   };

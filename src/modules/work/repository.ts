@@ -42,6 +42,28 @@ export async function lockEvent(db: Db, clientId: number, eventId: number, agent
   };
 }
 
+export interface LastTurn {
+  statusId: number;
+  agentId: number | null;
+  /** The agent's latest entry in the event's history, if they ever had it. */
+  turn: { from: number | null; to: number; actor: string; reason: string | null } | undefined;
+}
+
+/** Why an agent's action found the event not in their hands: the event of this client as it is, and their last turn with it. */
+export async function lastTurnOf(db: Db, clientId: number, eventId: number, agentId: number): Promise<LastTurn | undefined> {
+  const row = await db.selectFrom('acd_events as e')
+    .leftJoinLateral((eb) => eb.selectFrom('acd_event_history as h')
+      .select(['h.from_status_id', 'h.to_status_id', 'h.actor', 'h.reason'])
+      .whereRef('h.event_id', '=', 'e.id').where('h.agent_id', '=', agentId)
+      .orderBy('h.id', 'desc').limit(1).as('t'), (join) => join.onTrue())
+    .select(['e.status_id', 'e.agent_id', 't.from_status_id', 't.to_status_id', 't.actor', 't.reason'])
+    .where('e.id', '=', eventId).where('e.client_id', '=', clientId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const turn = row.to_status_id === null ? undefined : { from: row.from_status_id, to: row.to_status_id, actor: row.actor!, reason: row.reason };
+  return { statusId: row.status_id, agentId: row.agent_id, turn };
+}
+
 export type EventChanges = Partial<{
   status_id: number;
   agent_id: number | null;

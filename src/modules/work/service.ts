@@ -7,9 +7,12 @@ import type { Database } from '../../db/schema.ts';
 import type { Actor, ClientContext } from '../../http/auth.ts';
 import { actorLabel } from '../../http/auth.ts';
 import type { Clock } from '../../domain/clock.ts';
-import { nextStatus, reassignedStatus, Status, type AgentAction } from '../../domain/event-flow.ts';
+import { allowedFrom, HELD_STATUSES, nextStatus, reassignedStatus, Status, type AgentAction } from '../../domain/event-flow.ts';
 import { parseLocalTimestamp } from '../../domain/dialler.ts';
-import { Conflict, EventNotFound, GroupNotFound, InvalidField, NotAMember, UserNotFound, WrongEventStatus } from '../../errors.ts';
+import {
+  type ApiError, Conflict, EventNotFound, GroupNotFound, InvalidField, NoLongerHeld, NotAMember, OfferExpired, UserNotFound, WrongEventStatus,
+} from '../../errors.ts';
+import { DISTRIBUTOR_ACTOR } from '../../distributor/sql/history.ts';
 import { lockGroup } from '../groups/repository.ts';
 import { lockUser } from '../users/repository.ts';
 import { lockMembership } from '../agents/repository.ts';
@@ -67,7 +70,7 @@ export async function act(
   const label = actorLabel(actor);
   if (isQuick(action)) return quickOrExplain(db, client, agentId, eventId, action, label, input.Comment ?? null, now);
   await db.transaction().execute(async (trx) => {
-    const event = await lockHeldEvent(trx, client, agentId, eventId);
+    const event = await lockHeldEvent(trx, client, agentId, eventId, action);
     const to = nextStatus(action, eventId, event.statusId);
     let changes: EventChanges = {};
     let reason: string | null = null;
@@ -91,11 +94,29 @@ export async function act(
   return repo.workItemJson(db, client.id, client.timeZone, eventId);
 }
 
-/** The event, locked, if this agent holds it; else the same 404 as for no event at all, so an agent cannot probe other agents' work. */
-async function lockHeldEvent(trx: Db, client: ClientContext, agentId: number, eventId: number): Promise<LockedEvent> {
+/** The event, locked, if this agent holds it; else why not (notHeld). */
+async function lockHeldEvent(trx: Db, client: ClientContext, agentId: number, eventId: number, action: AgentAction): Promise<LockedEvent> {
   const event = await repo.lockEvent(trx, client.id, eventId, agentId);
-  if (!event) throw new EventNotFound();
+  if (!event) throw await notHeld(trx, client, agentId, eventId, action);
   return event;
+}
+
+/**
+ * Why an agent cannot act on an event they do not hold. An event that was theirs (their history
+ * with it says so) is a 409 saying what became of it: their offer expired, they gave it up, a
+ * supervisor moved it, or it is finished. Any other event, of this client or another, is the same
+ * 404 as no event at all, so an agent cannot probe other agents' work. Only refused actions come
+ * here, so the actions themselves stay one statement.
+ */
+async function notHeld(db: Db, client: ClientContext, agentId: number, eventId: number, action: AgentAction): Promise<ApiError> {
+  const found = await repo.lastTurnOf(db, client.id, eventId, agentId);
+  if (!found) return new EventNotFound();
+  if (found.agentId === agentId) return new WrongEventStatus(eventId, found.statusId, action, allowedFrom(action).join(' or '));
+  const turn = found.turn;
+  if (!turn) return new EventNotFound();
+  if (turn.from === Status.TransportAgent && turn.to === Status.TransportToGroup && turn.actor === DISTRIBUTOR_ACTOR) return new OfferExpired(eventId);
+  const gaveUp = !(HELD_STATUSES as readonly number[]).includes(turn.to) && turn.reason !== null;
+  return new NoLongerHeld(eventId, gaveUp ? turn.reason! : `it is in status ${found.statusId}`);
 }
 
 /**
@@ -111,11 +132,10 @@ async function quickOrExplain(
     const json = await quickAction(db, { clientId: client.id, timeZone: client.timeZone, agentId, eventId, action, actor: label, comment, now });
     if (json !== undefined) return json;
     await db.transaction().execute(async (trx) => {
-      const event = await lockHeldEvent(trx, client, agentId, eventId);
+      const event = await lockHeldEvent(trx, client, agentId, eventId, action);
       nextStatus(action, eventId, event.statusId);
-      if (action === 'accept' && event.leaseUntil !== null && event.leaseUntil <= now.getTime()) {
-        throw new WrongEventStatus(eventId, `${event.statusId} (the offer expired)`, 'accept', '10 within the offer time');
-      }
+      // Expired, and not yet returned to the queue by the engine's sweep.
+      if (action === 'accept' && event.leaseUntil !== null && event.leaseUntil <= now.getTime()) throw new OfferExpired(eventId);
     });
   }
   throw new Conflict(`ACD event ${eventId} changed while it was being changed; try again`);
