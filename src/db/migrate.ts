@@ -9,6 +9,7 @@ import * as agentFinishes from './migrations/006_agent_finishes.ts';
 import * as lighterFeed from './migrations/007_lighter_feed.ts';
 import * as fedHistory from './migrations/008_fed_history.ts';
 import * as eventReferences from './migrations/009_event_references.ts';
+import * as rateLimits from './migrations/010_rate_limits.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -21,9 +22,13 @@ const migrations: Record<string, Migration> = {
   '007_lighter_feed': lighterFeed,
   '008_fed_history': fedHistory,
   '009_event_references': eventReferences,
+  '010_rate_limits': rateLimits,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** The newest migration this code knows (a running server records the one it applied). */
+export const LATEST_MIGRATION = Object.keys(migrations).at(-1)!;
 
 /** Applies every pending migration; safe to run from many instances at once (Kysely locks). */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

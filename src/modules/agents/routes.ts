@@ -43,7 +43,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/agents/login', {
-    config: { public: true },
+    config: { public: true, loginThrottle: true },
     schema: {
       tags, summary: `Log in as an agent (no token needed): answers an agent session token valid ${agents.SESSION_HOURS} h. Any failure: the same 401`,
       security: [],
