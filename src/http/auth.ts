@@ -7,6 +7,7 @@ import { bearerToken, hashMatches, hashToken, tokenMatches } from '../domain/tok
 import { findClientCredentials } from '../modules/clients/repository.ts';
 import { adminTokenHash } from '../modules/clients/admin-token.ts';
 import { findSession } from '../modules/agents/repository.ts';
+import { isLocalAdminToken } from './local-admin.ts';
 
 export interface ClientContext {
   id: number;
@@ -79,5 +80,6 @@ export async function authenticateClient(this: FastifyInstance, request: Fastify
 
 export async function authenticateAdmin(this: FastifyInstance, request: FastifyRequest): Promise<void> {
   const token = bearerToken(request.headers.authorization);
-  if (!token || !tokenMatches(token, await adminTokenHash(this.store.db))) throw new AdminUnauthorized();
+  if (!token) throw new AdminUnauthorized();
+  if (!isLocalAdminToken(this.store, token) && !tokenMatches(token, await adminTokenHash(this.store.db))) throw new AdminUnauthorized();
 }
