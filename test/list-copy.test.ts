@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { sql, type CompiledQuery } from 'kysely';
 import { describeStores } from './helper.ts';
 import fc from 'fast-check';
+import { propertyParameters } from './fixtures-fast-check.ts';
 import { BinaryRows, copyBatch, inlineParameters } from '../src/db/copy-out.ts';
 import { createUser } from './fixtures-groups.ts';
 
@@ -93,5 +94,5 @@ it('parses binary COPY data however it is cut into chunks', () => {
       assert.equal(Buffer.concat(batch.body).toString('utf8'), rows.map((r) => r[0]).join(','));
       if (rows.length > 0) assert.deepEqual(batch.last, rows.at(-1)!.slice(1));
     },
-  ), { numRuns: 300 });
+  ), propertyParameters(300));
 });

@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { propertyParameters } from './fixtures-fast-check.ts';
 import { ApiError } from '../src/errors.ts';
 import { localParts } from '../src/domain/time.ts';
 import {
@@ -130,7 +131,7 @@ describe('appointment rules (properties)', () => {
         for (let m = result - HOUR; m >= now; m -= HOUR) assert.ok(!showsTime(m, zone, t), `earlier occurrence at ${new Date(m).toISOString()}`);
         assert.equal(waitsForAppointment(result, now), result > now);
       }),
-      { numRuns: 300 },
+      propertyParameters(300),
     );
   });
 
@@ -141,7 +142,7 @@ describe('appointment rules (properties)', () => {
         assert.deepEqual(localParts(result, zone), { ...d, hour: 0, minute: 0, second: 0 });
         assert.equal(waitsForAppointment(result, now), result > now);
       }),
-      { numRuns: 200 },
+      propertyParameters(200),
     );
   });
 
@@ -156,7 +157,7 @@ describe('appointment rules (properties)', () => {
         // It is the first moment showing that time: an hour earlier does not show it.
         assert.ok(!showsTime(result - HOUR, zone, t) || localParts(result - HOUR, zone).day !== d.day);
       }),
-      { numRuns: 200 },
+      propertyParameters(200),
     );
   });
 
@@ -185,7 +186,7 @@ describe('appointment rules (properties)', () => {
         assert.equal(result === null, !date && !time);
         if (!date && result !== null) assert.ok(result! >= now);
       }),
-      { numRuns: 300 },
+      propertyParameters(300),
     );
   });
 
@@ -202,7 +203,7 @@ describe('appointment rules (properties)', () => {
         }
         assert.equal(ok, real, text);
       }),
-      { numRuns: 300 },
+      propertyParameters(300),
     );
   });
 });

@@ -30,6 +30,7 @@ import { Distributor } from '../src/distributor/distributor.ts';
 import { RUNS, TIME_BUDGET_MS, SECOND, MINUTE, TYPES, AGENTS, DEFAULT_TIMEOUT_S, APP_BATCH, S, type ModelEvent, type Model, type Real, capOf, loadOf, queueOrder, describeEvent, Tally } from './model-distribution.ts';
 import { isoSeconds, session, verify, pass, advance } from './model-distribution-system.ts';
 import { createSpecArb, createEvent, agentAct, commandsArb } from './model-distribution-commands.ts';
+import { propertyParameters, propertyRuns } from './fixtures-fast-check.ts';
 
 const skillsArb = fc.record({ 7: fc.constantFrom(0, 30, 50, 90, 100), 8: fc.constantFrom(0, 30, 50, 90, 100) }, { requiredKeys: [] });
 const setupArb = fc.record({
@@ -137,6 +138,8 @@ async function tearDown(real: Real): Promise<void> {
 describeStores('distribution engine against a model (properties)', (h) => {
   it('keeps every event with one holder, within capacity, in queue order, and nothing lost or stuck', async (t) => {
     const tally = new Tally();
+    // The time budget is for shrinking a failure, on top of what the green runs take.
+    const parameters = propertyParameters(RUNS, { skipAllAfterTimeLimit: TIME_BUDGET_MS + propertyRuns(RUNS) * 3 * SECOND });
     await fc.assert(fc.asyncProperty(setupArb, commandsArb, async (s, cmds) => {
       const created: Real[] = [];
       try {
@@ -146,7 +149,7 @@ describeStores('distribution engine against a model (properties)', (h) => {
       } finally {
         for (const real of created) await tearDown(real);
       }
-    }), { numRuns: RUNS, skipAllAfterTimeLimit: TIME_BUDGET_MS });
+    }), parameters);
     t.diagnostic(tally.toString());
   });
 });

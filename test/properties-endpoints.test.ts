@@ -5,6 +5,7 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { propertyParameters } from './fixtures-fast-check.ts';
 import type { TSchema } from 'typebox';
 import { ADMIN_TOKEN, clientHandle, describeStores, type TestClient } from './helper.ts';
 import {
@@ -56,7 +57,7 @@ async function bodyProperty(
     // Checks compare with the body as the server parsed it (Raw literals such as 1E1 read as 10).
     if (res.statusCode === 200) await accepted(answer.records[0], { ...r, body: JSON.parse(jsonText(r.body)) }, where);
     else assert.equal(await snapshot(db, c.id), before, `data changed by a rejected request: ${where}`);
-  }), { numRuns, examples: examples.map((e) => [e] as [BodyRequest]) });
+  }), propertyParameters(numRuns, { examples: examples.map((e) => [e] as [BodyRequest]) }));
   return tally;
 }
 
@@ -215,7 +216,7 @@ describeStores('endpoint validation properties', (h) => {
       const created = await clientHandle(h.app, ClientsID, Token).post('/acd/groups/create', { Name: 'probe' });
       const record = checkAnswer(created, `first group of ${where}`, GroupRecord.schema).records[0];
       assert.equal(record.dtCreated, localTime(h.clock.now(), (body as { TimeZone?: string }).TimeZone ?? 'Europe/Berlin'), where);
-    }), { numRuns: 60 });
+    }), propertyParameters(60));
     tally.assertReached(200, 400);
   });
 
@@ -241,7 +242,7 @@ describeStores('endpoint validation properties', (h) => {
         assert.ok(Object.hasOwn(record.fields, answer.orderBy), `GET ${url}`);
         if (answer.limitPageSize > 0) assert.ok(answer.count <= answer.limitPageSize, `GET ${url}`);
       }
-    }), { numRuns: 150 });
+    }), propertyParameters(150));
     tally.assertReached(200, 400);
   });
 
@@ -277,7 +278,7 @@ describeStores('endpoint validation properties', (h) => {
       if (r.name !== undefined && /^[\x20-\x7e]*$/.test(r.name)) {
         for (const rec of answer.records) assert.ok(rec.Name.toLowerCase().includes(r.name.toLowerCase()), `${rec.Name}: ${where}`);
       }
-    }), { numRuns: 150 });
+    }), propertyParameters(150));
     tally.assertReached(200, 400, 404);
   });
 
@@ -303,7 +304,7 @@ describeStores('endpoint validation properties', (h) => {
       assert.ok(namesBefore.includes(exact), `deleted by an inexact name: ${where}`);
       assert.deepEqual(await campaignNames(), namesBefore.filter((n) => n !== exact), where);
       assert.equal((await d.client.post('/dialler/campaigns/create', { Name: exact })).statusCode, 200);
-    }), { numRuns: 100 });
+    }), propertyParameters(100));
     tally.assertReached(200, 404);
   });
 
@@ -332,7 +333,7 @@ describeStores('endpoint validation properties', (h) => {
       const odd = (r.ids === 2 ? [a, b] : [a]).filter((id) => !isCanonicalId(id));
       if (res.statusCode === 200) assert.deepEqual(odd, [], `accepted a non-canonical id: ${where}`);
       else assert.equal(await snapshot(h.store.db, p.client.id), before, `data changed by a rejected request: ${where}`);
-    }), { numRuns: 150 });
+    }), propertyParameters(150));
     tally.assertReached(200, 400, 404);
   });
 

@@ -3,6 +3,7 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { propertyParameters } from './fixtures-fast-check.ts';
 import { describeStores } from './helper.ts';
 import { callback, conformsTo, eventRowCounts, eventTenant, type EventTenant } from './fixtures-events.ts';
 import { CreatedEventSchema, EventRecord } from '../src/modules/events/records.ts';
@@ -96,7 +97,7 @@ describeStores('validation properties', (h) => {
           assert.deepEqual(await eventRowCounts(h.store.db), before);
         }
       }),
-      { numRuns: 200 },
+      propertyParameters(200),
     );
     // The generator reaches both outcomes, so the property is not vacuous.
     assert.ok((statuses.get(200) ?? 0) > 0 && (statuses.get(400) ?? 0) > 0, JSON.stringify([...statuses]));
@@ -111,7 +112,7 @@ describeStores('validation properties', (h) => {
         if (res.statusCode === 200) assert.equal(body.count, body.records.length);
         else assert.equal(typeof body.error, 'string');
       }),
-      { numRuns: 150 },
+      propertyParameters(150),
     );
   });
 
@@ -122,7 +123,7 @@ describeStores('validation properties', (h) => {
         assert.equal(res.statusCode, 200, res.body);
         assert.equal(res.json().records[0].Priority, priority);
       }),
-      { numRuns: 30 },
+      propertyParameters(30),
     );
   });
 });
