@@ -14,10 +14,29 @@ export interface DemoCredentials {
 /** The demo agents' password: a demo store is for trying things out, never for production. */
 export const DEMO_AGENT_PASSWORD = 'demo-agent-password';
 
+/**
+ * How long the demo's groups offer an event to an agent: long enough to read the README's agent
+ * flow and type it out before the offer moves on (jtel's default is 30 s).
+ */
+export const DEMO_OFFER_TIMEOUT_SECONDS = 3600;
+
 /** Seeds the demo when the store holds no client yet; returns its credentials, else undefined. */
 export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | undefined> {
   const any = await app.store.db.selectFrom('clients').select('id').limit(1).executeTakeFirst();
   if (any) return undefined;
+  // Seeding's few dozen request lines at info would scroll the start banner out of sight; its
+  // warnings and errors still show. Request loggers are children made per request, so raising the
+  // root level meanwhile silences exactly the seeding's requests.
+  const level = app.log.level;
+  if (level === 'info') app.log.level = 'warn';
+  try {
+    return await seed(app);
+  } finally {
+    app.log.level = level;
+  }
+}
+
+async function seed(app: FastifyInstance): Promise<DemoCredentials> {
   const { ClientsID, Token } = await createClient(app.store.db, { Name: 'Demo', TimeZone: 'Europe/Berlin' });
   const base = `/rest/v1.0/${ClientsID}`;
   const call = async (method: 'POST' | 'PUT', path: string, payload: unknown) => {
@@ -26,10 +45,10 @@ export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | 
     return res.json().records?.[0] as { ID: number; UID?: string } | undefined;
   };
 
-  const service = await call('POST', '/acd/groups/create', { Name: 'Service', GroupType: 'Standalone', bAvoidDuplicateEvents: true, DistributionAlgorithmID: 1 });
-  const sales = await call('POST', '/acd/groups/create', { Name: 'Sales', GroupType: 'Standalone', DistributionAlgorithmID: 3 });
-  const agents = await call('POST', '/acd/groups/create', { Name: 'Support agents', GroupType: 'Agent' });
-  const hotline = await call('POST', '/acd/groups/create', { Name: 'Support hotline', GroupType: 'Configuration', PrimaryAgentGroupsID: agents!.ID });
+  const service = await call('POST', '/acd/groups/create', { Name: 'Service', GroupType: 'Standalone', bAvoidDuplicateEvents: true, DistributionAlgorithmID: 1, OfferTimeoutSeconds: DEMO_OFFER_TIMEOUT_SECONDS });
+  const sales = await call('POST', '/acd/groups/create', { Name: 'Sales', GroupType: 'Standalone', DistributionAlgorithmID: 3, OfferTimeoutSeconds: DEMO_OFFER_TIMEOUT_SECONDS });
+  const agents = await call('POST', '/acd/groups/create', { Name: 'Support agents', GroupType: 'Agent', OfferTimeoutSeconds: DEMO_OFFER_TIMEOUT_SECONDS });
+  const hotline = await call('POST', '/acd/groups/create', { Name: 'Support hotline', GroupType: 'Configuration', PrimaryAgentGroupsID: agents!.ID, OfferTimeoutSeconds: DEMO_OFFER_TIMEOUT_SECONDS });
 
   const anna = await call('POST', '/users/create', { UID: 'anna.schmidt', FirstName: 'Anna', LastName: 'Schmidt', Email: 'anna.schmidt@example.com' });
   const ben = await call('POST', '/users/create', { UID: 'ben.meyer', FirstName: 'Ben', LastName: 'Meyer', Email: 'ben.meyer@example.com' });
