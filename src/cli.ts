@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     }));
   }
   if (command === 'clients' && sub === 'token') {
-    if (!arg || !/^[1-9]\d{0,9}$/.test(arg)) throw new UsageError('clients token needs a CLIENTS_ID (see switchboard clients --help)');
+    if (!arg || !/^[1-9]\d{0,9}$/.test(arg) || Number(arg) > 2_147_483_647) throw new UsageError('clients token needs a CLIENTS_ID (see switchboard clients --help)');
     const id = Number(arg);
     return printCredentials(await withStore(config, 'clients token', {
       local: async (db) => (await import('./modules/clients/service.ts')).rotateClientToken(db, id),

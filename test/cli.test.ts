@@ -5,11 +5,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { describeError, storeFailure } from '../src/start-failure.ts';
 import { lockDataFolder } from '../src/db/folder-lock.ts';
+import { isAskable } from '../src/cli/remote.ts';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -103,5 +104,15 @@ describe('describeError', () => {
     assert.equal(pgFailure.message, 'cannot reach PostgreSQL at db.example:6543/sb: connect ECONNREFUSED 10.0.0.1:6543');
     const folderFailure = storeFailure({ errno: 28 }, { dataDir: '/nonexistent/for/sure' });
     assert.equal(folderFailure.message, 'cannot open the embedded store in /nonexistent/for/sure: ENOSPC');
+  });
+});
+
+describe('commands while a server holds the folder', () => {
+  it('send the admin token only to a server on this host (its URL is a loopback address)', () => {
+    const server = { pid: 4242, host: hostname(), command: 'serve', since: '', nonce: 'n', url: 'http://127.0.0.1:8080', adminToken: 'sbl_x' };
+    assert.equal(isAskable(server), true);
+    assert.equal(isAskable({ ...server, host: `${hostname()}-elsewhere` }), false, 'a server on another host sharing the folder');
+    assert.equal(isAskable({ ...server, url: undefined }), false, 'a server still starting');
+    assert.equal(isAskable({ ...server, command: 'migrate' }), false, 'another command');
   });
 });

@@ -17,6 +17,13 @@ describe('process-local admin token', () => {
       assert.equal((await asAdmin(0, token)).statusCode, 200);
       assert.equal((await asAdmin(1, token)).statusCode, 401, 'another store\'s server refuses it');
       assert.equal((await asAdmin(0, `${token}x`)).statusCode, 401);
+      // It serves this host's commands only: from any other address it is no admin token.
+      for (const remoteAddress of ['192.0.2.7', '::ffff:192.0.2.7', '2001:db8::1']) {
+        const remote = await apps[0]!.inject({
+          method: 'POST', url: '/rest/v1.0/clients/create', remoteAddress, payload: { Name: 'Remote' }, headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(remote.statusCode, 401, `from ${remoteAddress}`);
+      }
       const { ClientsID } = await createClient(stores[0]!.db, { Name: 'Data' });
       const data = await apps[0]!.inject({ method: 'GET', url: `/rest/v1.0/${ClientsID}/acd/events`, headers: { authorization: `Bearer ${token}` } });
       assert.equal(data.statusCode, 401, 'it is no client token');

@@ -277,6 +277,18 @@ describe('allowances leased from a shared ledger', () => {
     assert.ok(admitted >= 200 - 2 * 10, `${admitted} admitted`);
   });
 
+  it('keeps a new key\'s tally when the map is swept as it is added: one lease serves its requests', async () => {
+    const ledger = counting(new MemoryLedger());
+    const allowances = new Allowances(ledger);
+    // Fill the map up to the sweep threshold with keys whose windows are open.
+    for (let i = 0; i < 999; i++) await allowances.take(`filler ${i}`, 200, 60_000);
+    const before = ledger.leases;
+    const burst = await Promise.all(Array.from({ length: 5 }, () => allowances.take('new key', 200, 60_000)));
+    assert.ok(burst.every((v) => v.admitted));
+    assert.equal(ledger.leases - before, 1, 'the first request\'s lease serves the rest of its slice');
+    assert.equal(burst.at(-1)!.remaining, 195);
+  });
+
   it('starts over when the window ends, and gives back what a success returns', async () => {
     let now = 60_000 * 1000 + 20_000;
     const clock = () => now;

@@ -2,6 +2,7 @@
 // that server's alone, so the command asks it over HTTP, with the admin token the server keeps
 // for this host's commands in its lock file (src/http/local-admin.ts). A holder that is another
 // command, or a server still starting, is waited for a little.
+import { hostname } from 'node:os';
 import { FolderInUse, liveHolder, lockDataFolder, type FolderLock, type LockHolder } from '../db/folder-lock.ts';
 import { LATEST_MIGRATION } from '../db/migrate.ts';
 import { StartFailure } from '../errors.ts';
@@ -25,13 +26,21 @@ export async function lockOrFindServer(dir: string, command: string): Promise<Ou
       inUse = error;
     }
     const holder = inUse.holder;
-    if (holder.command === 'serve' && holder.url && holder.adminToken) return { kind: 'server', holder };
+    if (isAskable(holder)) return { kind: 'server', holder };
     if (holder.pid === 0 || Date.now() > deadline) throw inUse;
     await new Promise((r) => setTimeout(r, 200));
     // A server that is starting (or a command that is finishing) may be done by now.
     const now = await liveHolder(dir);
-    if (now?.command === 'serve' && now.url && now.adminToken) return { kind: 'server', holder: now };
+    if (now && isAskable(now)) return { kind: 'server', holder: now };
   }
+}
+
+/**
+ * A server this command may send the admin token to: one listening on this host. The URL is a
+ * loopback address, so on another host (a shared folder) it would name whatever listens there.
+ */
+export function isAskable(holder: LockHolder): boolean {
+  return holder.command === 'serve' && !!holder.url && !!holder.adminToken && holder.host === hostname();
 }
 
 interface Credentials {

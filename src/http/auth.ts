@@ -81,5 +81,11 @@ export async function authenticateClient(this: FastifyInstance, request: Fastify
 export async function authenticateAdmin(this: FastifyInstance, request: FastifyRequest): Promise<void> {
   const token = bearerToken(request.headers.authorization);
   if (!token) throw new AdminUnauthorized();
-  if (!isLocalAdminToken(this.store, token) && !tokenMatches(token, await adminTokenHash(this.store.db))) throw new AdminUnauthorized();
+  // The per-process token is for this host's commands (src/cli/remote.ts): loopback only.
+  const local = isLoopback(request.socket.remoteAddress) && isLocalAdminToken(this.store, token);
+  if (!local && !tokenMatches(token, await adminTokenHash(this.store.db))) throw new AdminUnauthorized();
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }

@@ -44,13 +44,13 @@ async function readOpenEvents(store: Store, top: number): Promise<OpenEventRow[]
   const { rows } = await sql<OpenEventRow>`
     WITH open AS (
       SELECT status_id, client_id, queue_group_id, count(*) AS n
-        FROM acd_events WHERE status_id < ${Status.ChatClosed}
+        FROM acd_events WHERE status_id < ${sql.lit(Status.ChatClosed)}
         GROUP BY status_id, client_id, queue_group_id
     ), groups AS (
       SELECT client_id, queue_group_id,
-             coalesce(sum(n) FILTER (WHERE status_id = ${Status.TransportToGroup}), 0) AS waiting,
-             coalesce(sum(n) FILTER (WHERE status_id = ${Status.TransportAgent}), 0) AS offered
-        FROM open WHERE status_id IN (${Status.TransportToGroup}, ${Status.TransportAgent}) AND queue_group_id IS NOT NULL
+             coalesce(sum(n) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}), 0) AS waiting,
+             coalesce(sum(n) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)}), 0) AS offered
+        FROM open WHERE status_id IN (${sql.lit(Status.TransportToGroup)}, ${sql.lit(Status.TransportAgent)}) AND queue_group_id IS NOT NULL
         GROUP BY client_id, queue_group_id
     )
     SELECT 's' AS kind, NULL::int AS client_id, NULL::int AS group_id, status_id::text AS a, sum(n)::text AS b FROM open GROUP BY status_id

@@ -76,9 +76,10 @@ export class Allowances {
     const now = this.#now();
     let tally = this.#tallies.get(key);
     if (!tally || now >= tally.resetAt) {
+      // Swept before the new tally is stored: it has no window yet and would be swept away.
+      if (this.#tallies.size >= this.#sweepAt) this.#sweep(now);
       tally = { resetAt: Infinity, window: -1, left: 0, hits: 0, exhausted: false, leasing: null };
       this.#tallies.set(key, tally);
-      if (this.#tallies.size >= this.#sweepAt) this.#sweep(now);
     }
     if (tally.left > 0) {
       tally.left--;
