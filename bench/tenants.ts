@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { build } from '../src/app.ts';
-import { mayDistribute } from '../src/db/announce.ts';
+import { mayDistribute } from '../src/db/changes.ts';
 import { openStore, type Store } from '../src/db/store.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { ensureAdminToken } from '../src/modules/clients/admin-token.ts';

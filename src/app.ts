@@ -22,7 +22,7 @@ import { contactRoutes } from './modules/contacts/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { workRoutes } from './modules/work/routes.ts';
 import { pushRoutes } from './modules/push/routes.ts';
-import { mayDistribute } from './db/announce.ts';
+import { mayDistribute } from './db/changes.ts';
 import { Distributor } from './distributor/distributor.ts';
 import { CredentialCache } from './http/credential-cache.ts';
 import { installRequestLimits } from './http/rate-limit.ts';

@@ -1,7 +1,7 @@
-// The hot paths announce their own changes after commit and keep the feed trigger quiet
-// (src/db/announce.ts, migration 007): each change must be heard exactly once — by this process
-// at once, by another instance through one NOTIFY — and every other path must still notify from
-// the trigger (the quiet setting lasts one transaction, never a pooled session).
+// Every change is announced after commit by the path that recorded it (src/db/changes.ts,
+// migration 011): each must be heard exactly once — by this process at once, by another instance
+// through one NOTIFY — hot paths and the paths that record inside a transaction alike (those are
+// held by the store's driver until COMMIT, and dropped on ROLLBACK).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../src/db/store.ts';
@@ -11,7 +11,7 @@ import { act, newEvent, pass, readyAgent, standaloneGroup } from './fixtures-dis
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
 describeStores('changes announced by the application', (h) => {
-  it('are heard once each, here and on another instance, and other changes still notify', async () => {
+  it('are heard once each, here and on another instance, on every path', async () => {
     const c = await h.newClient();
     const group = await standaloneGroup(c);
     const agent = await readyAgent(h, c, group);
@@ -45,7 +45,7 @@ describeStores('changes announced by the application', (h) => {
       assert.deepEqual(got.here, [mine], 'a done frees a place: dispatchers wake');
       if (other) assert.deepEqual(got.there, got.here);
 
-      // A path that leaves the announcing to the trigger, on the same pooled connections.
+      // A path that records inside its own transaction: heard once it commits.
       const second = await newEvent(c, group);
       await pass(h);
       await act(agent, second, 'accept');
@@ -54,7 +54,7 @@ describeStores('changes announced by the application', (h) => {
         const res = await act(agent, second, 'remind', { dtRemind: '2099-01-01T10:00' });
         assert.equal(res.statusCode, 200, res.body);
       });
-      assert.deepEqual(got.here, [mine], 'the trigger still notifies a change no one announces');
+      assert.deepEqual(got.here, [mine], 'a change recorded in a transaction is announced after its commit');
       if (other) assert.deepEqual(got.there, got.here);
     } finally {
       off();

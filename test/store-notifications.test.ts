@@ -4,6 +4,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { encodeNotice } from '../src/db/changes.ts';
 import { ShapedStatement } from '../src/db/shaped-statement.ts';
 import { joinPayloads, type Store } from '../src/db/store.ts';
 import { describeStores, secondInstance } from './helper.ts';
@@ -51,8 +52,9 @@ describeStores('announcements', (h) => {
         raw.on('notification', (m) => notifications.push(m.payload ?? ''));
         await raw.query('LISTEN switchboard');
       }
-      const payloads = Array.from({ length: 40 }, (_, i) => `9${i}:`);
-      for (const p of payloads) h.store.announce(p);
+      const notices = Array.from({ length: 40 }, (_, i) => ({ clientId: Number(`9${i}`), agentId: null, distribute: true }));
+      const payloads = notices.map(encodeNotice);
+      for (const notice of notices) h.store.announce(notice);
       assert.deepEqual(heard, payloads, 'this process hears every announcement as it is made');
       if (other) {
         const deadline = Date.now() + 2000;

@@ -10,6 +10,7 @@ import * as lighterFeed from './migrations/007_lighter_feed.ts';
 import * as fedHistory from './migrations/008_fed_history.ts';
 import * as eventReferences from './migrations/009_event_references.ts';
 import * as rateLimits from './migrations/010_rate_limits.ts';
+import * as oneChangeRecord from './migrations/011_one_change_record.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '008_fed_history': fedHistory,
   '009_event_references': eventReferences,
   '010_rate_limits': rateLimits,
+  '011_one_change_record': oneChangeRecord,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

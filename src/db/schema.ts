@@ -117,8 +117,6 @@ export interface AcdEventHistoryTable {
   actor: string;
   reason: string | null;
   created_at: Timestamp;
-  /** Its feed message was written by the statement itself (migration 008), not by the trigger. */
-  fed: Generated<boolean>;
 }
 
 export interface DiallerCampaignsTable {

@@ -2,14 +2,14 @@
 // default) and PostgreSQL through a pg pool (production, many instances).
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type QueryResult } from 'kysely';
 import pg from 'pg';
 import { POOL_DEFAULTS } from '../config.ts';
 import { PGliteSessionDialect } from './pglite-dialect.ts';
 import { freshClusterTemplate } from './pglite-footprint.ts';
 import { preparingClient } from './prepared.ts';
 import { migrateToLatest } from './migrate.ts';
-import { registerAnnouncer } from './announce.ts';
+import { encodeNotice, NOTICE_STATEMENT, registerAnnouncer, type ChangeNotice } from './changes.ts';
 import { registerCopyOut } from './copy-out.ts';
 import { ChangeListeners, PostgresListener } from './postgres-listener.ts';
 import type { Database } from './schema.ts';
@@ -19,9 +19,8 @@ export { joinPayloads } from './postgres-listener.ts';
 export type StoreKind = 'pglite' | 'postgres';
 
 /**
- * The channel every published change notifies, with the payload "<ClientsID>:<UsersID>" (UsersID
- * empty when no agent is concerned; the whole payload empty means "look, something may have been
- * missed"); see migration 004.
+ * The channel every recorded change notifies once committed, with its notice (src/db/changes.ts:
+ * encodeNotice, decodeNotice; the empty payload means "look, something may have been missed").
  */
 export const CHANGE_CHANNEL = 'switchboard';
 
@@ -41,12 +40,11 @@ export interface Store {
    */
   onChange(listener: (payload: string) => void): () => void;
   /**
-   * Publishes a committed change on CHANGE_CHANNEL that no trigger announced (an event's
-   * creation, migration 005; the hot paths' transitions, src/db/announce.ts): this process's
-   * listeners hear it at once, other instances within a few milliseconds, many announcements
+   * Publishes a committed change on CHANGE_CHANNEL (src/db/changes.ts, announceChanges): this
+   * process's listeners hear it at once, other instances within a few milliseconds, many notices
    * sharing one NOTIFY.
    */
-  announce(payload: string): void;
+  announce(notice: ChangeNotice): void;
   /**
    * Calls `listener` with the payload of every notification on CREDENTIALS_CHANNEL, and with ''
    * whenever notifications may have been missed (the listening connection dropped or came back).
@@ -100,6 +98,105 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
+/**
+ * A dialect whose driver holds the notices a transaction announces (NOTICE_STATEMENT,
+ * src/db/changes.ts) until it commits, and hands them to `announce` then: whoever opened the
+ * transaction, its changes are heard once committed and never when rolled back. Outside a
+ * transaction the statement before has committed: they go at once. A savepoint rolled back keeps
+ * its notices: one notice too many only makes a listener look.
+ */
+class NoticeDialect implements Dialect {
+  readonly #inner: Dialect;
+  readonly #announce: (payload: string) => void;
+  constructor(inner: Dialect, announce: (payload: string) => void) {
+    this.#inner = inner;
+    this.#announce = announce;
+  }
+  createDriver(): Driver {
+    return new NoticeDriver(this.#inner.createDriver(), this.#announce);
+  }
+  createQueryCompiler() {
+    return this.#inner.createQueryCompiler();
+  }
+  createAdapter() {
+    return this.#inner.createAdapter();
+  }
+  createIntrospector(db: Kysely<any>) {
+    return this.#inner.createIntrospector(db);
+  }
+}
+
+class NoticeConnection implements DatabaseConnection {
+  readonly inner: DatabaseConnection;
+  readonly #announce: (payload: string) => void;
+  /** The notices of the open transaction; null outside one. */
+  held: string[] | null = null;
+  constructor(inner: DatabaseConnection, announce: (payload: string) => void) {
+    this.inner = inner;
+    this.#announce = announce;
+  }
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (query.sql !== NOTICE_STATEMENT) return this.inner.executeQuery<R>(query);
+    const payloads = query.parameters[0] as string[];
+    if (this.held) this.held.push(...payloads);
+    else for (const payload of payloads) this.#announce(payload);
+    return { rows: [] };
+  }
+  streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+class NoticeDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #announce: (payload: string) => void;
+  // The inner driver may hand out the same connection object again (PGlite's one session, pg's
+  // pooled clients): its wrapper goes with it.
+  readonly #wrapped = new WeakMap<DatabaseConnection, NoticeConnection>();
+  constructor(inner: Driver, announce: (payload: string) => void) {
+    this.#inner = inner;
+    this.#announce = announce;
+    if (inner.savepoint) this.savepoint = (c, name, compile) => inner.savepoint!(unwrap(c), name, compile);
+    if (inner.rollbackToSavepoint) this.rollbackToSavepoint = (c, name, compile) => inner.rollbackToSavepoint!(unwrap(c), name, compile);
+    if (inner.releaseSavepoint) this.releaseSavepoint = (c, name, compile) => inner.releaseSavepoint!(unwrap(c), name, compile);
+  }
+  savepoint?: Driver['savepoint'];
+  rollbackToSavepoint?: Driver['rollbackToSavepoint'];
+  releaseSavepoint?: Driver['releaseSavepoint'];
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await this.#inner.acquireConnection();
+    let connection = this.#wrapped.get(inner);
+    if (!connection) this.#wrapped.set(inner, connection = new NoticeConnection(inner, this.#announce));
+    return connection;
+  }
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.releaseConnection(unwrap(connection));
+  }
+  async beginTransaction(connection: DatabaseConnection, settings: Parameters<Driver['beginTransaction']>[1]): Promise<void> {
+    await this.#inner.beginTransaction(unwrap(connection), settings);
+    (connection as NoticeConnection).held = [];
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as NoticeConnection;
+    const held = c.held ?? [];
+    c.held = null;
+    await this.#inner.commitTransaction(c.inner);
+    for (const payload of held) this.#announce(payload);
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as NoticeConnection).held = null;
+    await this.#inner.rollbackTransaction(unwrap(connection));
+  }
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+}
+
+const unwrap = (connection: DatabaseConnection) => (connection instanceof NoticeConnection ? connection.inner : connection);
+
 function openPostgres(url: string, options: StoreOptions): Store {
   const connectTimeoutMs = options.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs;
   const pool = new pg.Pool({
@@ -115,9 +212,13 @@ function openPostgres(url: string, options: StoreOptions): Store {
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  registerCopyOut(db, pool);
   const channels = { [CHANGE_CHANNEL]: new ChangeListeners(), [CREDENTIALS_CHANNEL]: new ChangeListeners() };
+  const announce = (payload: string) => {
+    channels[CHANGE_CHANNEL].emit(payload);
+    announcer.add(payload);
+  };
+  const db = new Kysely<Database>({ dialect: new NoticeDialect(new PostgresDialect({ pool }), announce) });
+  registerCopyOut(db, pool);
   const listener = new PostgresListener(url, channels, { connectTimeoutMs });
   const announcer = new Announcer((payloads) => listener.notify(CHANGE_CHANNEL, payloads, db));
   return {
@@ -127,10 +228,7 @@ function openPostgres(url: string, options: StoreOptions): Store {
       listener.ensure();
       return channels[CHANGE_CHANNEL].add(fn);
     },
-    announce: (payload) => {
-      channels[CHANGE_CHANNEL].emit(payload);
-      announcer.add(payload);
-    },
+    announce: (notice) => announce(encodeNotice(notice)),
     onCredentialsChange: (fn) => {
       listener.ensure();
       return channels[CREDENTIALS_CHANNEL].add(fn);
@@ -222,13 +320,14 @@ async function openPGlite(dataDir?: string): Promise<Store> {
   const credentials = new ChangeListeners();
   await pglite.listen(CHANGE_CHANNEL, (payload) => changes.emit(payload));
   await pglite.listen(CREDENTIALS_CHANNEL, (payload) => credentials.emit(payload));
-  const db = new Kysely<Database>({ dialect: new PGliteSessionDialect(pglite) });
+  // One process: its listeners are everyone who needs to hear.
+  const announce = (payload: string) => changes.emit(payload);
+  const db = new Kysely<Database>({ dialect: new NoticeDialect(new PGliteSessionDialect(pglite), announce) });
   return {
     kind: 'pglite',
     db,
     onChange: (fn) => changes.add(fn),
-    // One process: its listeners are everyone who needs to hear.
-    announce: (payload) => changes.emit(payload),
+    announce: (notice) => announce(encodeNotice(notice)),
     onCredentialsChange: (fn) => credentials.add(fn),
     notificationsLive: () => true,
     close: () => db.destroy(),

@@ -4,7 +4,7 @@
 // instance's through NOTIFY), at the next timer the database knows of, and on a periodic sweep as
 // a backup for lost notifications.
 import type { Kysely } from 'kysely';
-import { announcerOf, NOTHING_TO_DISTRIBUTE, type Announce } from '../db/announce.ts';
+import { announceChanges, decodeNotice } from '../db/changes.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { dispatchGroup } from './sql/dispatch-group.ts';
@@ -39,8 +39,6 @@ export class Distributor {
   readonly #batch: number;
   readonly #onError: (error: unknown) => void;
   readonly #onPass: (durationMs: number, result: PassResult) => void;
-  /** The store's (src/db/announce.ts); without one, the feed trigger announces every change. */
-  readonly #announce: Announce | undefined;
   #running: Promise<void> | null = null;
   #again = false;
   #started = false;
@@ -63,7 +61,6 @@ export class Distributor {
     this.#batch = options.batch ?? 500;
     this.#onError = options.onError ?? (() => undefined);
     this.#onPass = options.onPass ?? (() => undefined);
-    this.#announce = announcerOf(db);
   }
 
   /** Runs passes on its own from now on: on every wake(), at due timers and on the sweep. */
@@ -82,14 +79,14 @@ export class Distributor {
 
   /**
    * Something changed: run a pass soon. Wakes during a pass coalesce into one more pass. `payload`:
-   * the change's announcement ("<ClientsID>:…", src/db/store.ts), so that the pass looks at that
-   * client's groups only; without one (or one naming no client) the pass looks at every group.
+   * the change's notice as heard (src/db/changes.ts), so that the pass looks at that client's
+   * groups only; without one (or one naming no client) the pass looks at every group.
    */
   wake(payload?: string): void {
     if (!this.#started) return;
-    const clientId = payload === undefined ? NaN : Number(payload.slice(0, payload.indexOf(':')));
-    if (!(Number.isInteger(clientId) && clientId > 0)) this.#wokenBy = null;
-    else this.#wokenBy?.add(clientId);
+    const notice = payload === undefined ? null : decodeNotice(payload);
+    if (notice === null) this.#wokenBy = null;
+    else this.#wokenBy?.add(notice.clientId);
     if (this.#running) {
       this.#again = true;
       return;
@@ -162,8 +159,7 @@ export class Distributor {
     // "Now" is read afresh for each step: history times and leases are those of the moment the
     // step ran, not of the start of a pass that may have waited on locks.
     const now = () => new Date(this.#clock.now());
-    const announced = this.#announce !== undefined;
-    const released = await releaseDueEvents(this.#db, now(), this.#batch, announced, clientIds);
+    const released = await releaseDueEvents(this.#db, now(), this.#batch, clientIds);
     const expired = full || this.#clock.now() >= this.#leaseAt ? await expireOffers(this.#db, now(), this.#batch) : { expired: 0, groupIds: [] };
     const reminded = full || this.#clock.now() >= this.#reminderAt ? await returnDueReminders(this.#db, now(), this.#batch) : 0;
     let offered = 0;
@@ -172,18 +168,15 @@ export class Distributor {
     const groupIds = [...new Set([...released.groupIds, ...expired.groupIds])].sort((x, y) => x - y);
     for (const groupId of groupIds) {
       const at = now();
-      const result = await dispatchGroup(this.#db, groupId, at, this.#batch, announced);
+      const result = await dispatchGroup(this.#db, groupId, at, this.#batch);
       if (result === 'busy') busyGroups++;
       else offered += result.offered;
-      // An offer gives no dispatcher anything to do: only the agent's and supervisors' streams look.
-      if (result !== 'busy') for (const to of result.offeredTo) this.#announce?.(to + NOTHING_TO_DISTRIBUTE);
       // A lease granted now may end before the earliest one known.
       if (result !== 'busy' && result.leaseUntil !== null) this.#leaseAt = Math.min(this.#leaseAt, result.leaseUntil);
     }
     // Events this pass queued were dispatched by it, unless another dispatcher held their group:
     // that one (and every other) is then woken to look again, as a trigger's notification would.
-    const wake = busyGroups > 0 ? '' : NOTHING_TO_DISTRIBUTE;
-    for (const clientId of released.clientIds) this.#announce?.(`${clientId}:${wake}`);
+    await announceChanges(this.#db, released.clientIds.map((clientId) => ({ clientId, agentId: null, distribute: busyGroups > 0 })));
     return { released: released.released, expired: expired.expired, reminded, offered, busyGroups };
   }
 }

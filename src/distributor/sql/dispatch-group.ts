@@ -15,12 +15,12 @@
 // Agents' own transitions lock their event and then, at most, their own state row; they never
 // touch a waiting event, so no cycle with this order can form.
 import { sql, type Kysely } from 'kysely';
-import { APP_ANNOUNCES } from '../../db/announce.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
 import { planOffers, type AvailableAgent, type SkillRequirement, type WaitingEvent } from '../../domain/distribution.ts';
 import { Status } from '../../domain/event-flow.ts';
 import { lockAgentCapacity } from './agent-capacity.ts';
+import { announceChanges, noticesOf, type ChangeNotice } from '../../db/changes.ts';
 import { historyFrom } from './history.ts';
 
 interface QueueRow {
@@ -45,17 +45,13 @@ export interface Dispatched {
   offered: number;
   /** The lease the offers got (null: none made). */
   leaseUntil: number | null;
-  /** "<ClientsID>:<UsersID>" of each agent who got an offer. */
-  offeredTo: string[];
 }
 
 /**
- * The group's offers; 'busy' when another dispatcher holds the group. `announced`: the caller
- * announces the offers (src/db/announce.ts).
+ * The group's offers; 'busy' when another dispatcher holds the group. An offer gives no
+ * dispatcher anything to do: its notice wakes only the agent's and supervisors' streams.
  */
-export async function dispatchGroup(
-  db: Kysely<Database>, groupId: number, now: Date, pageSize: number, announced = false,
-): Promise<Dispatched | 'busy'> {
+export async function dispatchGroup(db: Kysely<Database>, groupId: number, now: Date, pageSize: number): Promise<Dispatched | 'busy'> {
   const known = knownGroups(db);
   if (!known.has(groupId)) {
     await sql`INSERT INTO acd_group_dispatch (group_id) SELECT id FROM acd_groups WHERE id = ${groupId}
@@ -86,11 +82,11 @@ export async function dispatchGroup(
     let agents: AvailableAgent[] = locked.agents
       .filter((a) => a.present && Object.values(a.free).some((n) => n > 0))
       .map(({ userId, free, idleSinceMs }) => ({ userId, free, idleSinceMs, skills: skillsOf.get(userId) ?? {} }));
-    if (agents.length === 0) return { offered: 0, leaseUntil: null, offeredTo: [] };
+    if (agents.length === 0) return { offered: 0, leaseUntil: null };
 
     let lastUserId = group.last_user_id;
     let offered = 0;
-    const offeredTo = new Set<string>();
+    const offeredTo: ChangeNotice[] = [];
     const nowMs = now.getTime();
     const lease = nowMs + group.timeout * 1000;
     let page = locked.alongside.sort(inQueueOrder);
@@ -100,15 +96,16 @@ export async function dispatchGroup(
       const plan = planOffers(group.algorithm, queue, agents, lastUserId, nowMs);
       agents = plan.agents;
       if (plan.offers.length > 0) {
-        const written = await writeOffers(trx, groupId, plan.offers, now, new Date(lease), lastUserId === plan.lastUserId ? undefined : plan.lastUserId, announced);
+        const written = await writeOffers(trx, groupId, plan.offers, now, new Date(lease), lastUserId === plan.lastUserId ? undefined : plan.lastUserId);
         offered += written.length;
-        for (const row of written) offeredTo.add(`${row.client_id}:${row.agent_id}`);
+        offeredTo.push(...noticesOf(written, false));
         lastUserId = plan.lastUserId;
       }
       if (page.length < pageSize || !agents.some((a) => Object.values(a.free).some((n) => n > 0))) break;
       page = await readQueuePage(trx, groupId, agents, pageSize, page[page.length - 1]);
     }
-    return { offered, leaseUntil: offered > 0 ? lease : null, offeredTo: [...offeredTo] };
+    await announceChanges(trx, offeredTo);
+    return { offered, leaseUntil: offered > 0 ? lease : null };
   });
 }
 
@@ -149,7 +146,7 @@ function queuePageSql(groupId: number, types: number[] | null, userIds: number[]
 /** The offers, and where round robin stopped (`lastUserId`, when it moved). */
 async function writeOffers(
   trx: Kysely<Database>, groupId: number, offers: { eventId: number; userId: number }[], now: Date, lease: Date,
-  lastUserId: number | null | undefined, announced: boolean,
+  lastUserId: number | null | undefined,
 ): Promise<{ client_id: number; agent_id: number }[]> {
   const roundRobin = lastUserId === undefined
     ? sql``
@@ -164,6 +161,6 @@ async function writeOffers(
     ), ${historyFrom('offered', Status.TransportToGroup, Status.TransportAgent, 'offered', now)}, idle AS (
       UPDATE agent_states s SET last_offer_at = ${now} FROM (SELECT DISTINCT agent_id FROM offered) x WHERE s.user_id = x.agent_id
     )${roundRobin}
-    SELECT client_id, agent_id${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``} FROM offered`.execute(trx);
+    SELECT client_id, agent_id FROM offered`.execute(trx);
   return rows;
 }

@@ -4,10 +4,12 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { Status } from '../../domain/event-flow.ts';
+import { announceChanges, noticesOf } from '../../db/changes.ts';
 import { historyFrom } from './history.ts';
 
+/** The agents who lost their offers hear of it; the queues that got the events back may have work. */
 export async function expireOffers(db: Kysely<Database>, now: Date, limit: number): Promise<{ groupIds: number[]; expired: number }> {
-  const { rows } = await sql<{ queue_group_id: number | null }>`
+  const { rows } = await sql<{ queue_group_id: number | null; client_id: number; agent_id: number }>`
     WITH due AS (
       SELECT id, agent_id FROM acd_events
       WHERE status_id = ${sql.lit(Status.TransportAgent)} AND lease_until <= ${now}
@@ -20,7 +22,8 @@ export async function expireOffers(db: Kysely<Database>, now: Date, limit: numbe
       FROM due WHERE e.id = due.id
       RETURNING e.id, e.client_id, e.type_id, e.queue_group_id, due.agent_id
     ), ${historyFrom('moved', Status.TransportAgent, Status.TransportToGroup, 'offer not accepted in time', now)}
-    SELECT queue_group_id FROM moved`.execute(db);
+    SELECT queue_group_id, client_id, agent_id FROM moved`.execute(db);
+  await announceChanges(db, noticesOf(rows));
   const groupIds = [...new Set(rows.map((r) => r.queue_group_id).filter((g): g is number => g !== null))];
   return { groupIds, expired: rows.length };
 }

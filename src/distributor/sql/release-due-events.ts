@@ -12,26 +12,20 @@
 // Either way groups of idle clients cost nothing: on a hosted deployment (10,000 clients × 10
 // groups) a pass that walked the list of groups cost 5× one on a single client's database.
 import { sql, type Kysely } from 'kysely';
-import { APP_ANNOUNCES } from '../../db/announce.ts';
-import { historyWithFeed } from '../../db/feed.ts';
+import { EventChange, recordChanges } from '../../db/changes.ts';
 import type { Database } from '../../db/schema.ts';
 import { Status } from '../../domain/event-flow.ts';
 
 export interface PassStart {
   released: number;
-  /** Clients whose events were released (to announce). */
+  /** Clients whose events were released: the caller announces them (it knows whether they were dispatched). */
   clientIds: number[];
   /** Groups to dispatch, in id order. */
   groupIds: number[];
 }
 
-/**
- * `announced`: the caller announces the releases (src/db/announce.ts). `clientIds`: only these
- * clients' groups (besides those of the events released now); null: every group.
- */
-export async function releaseDueEvents(
-  db: Kysely<Database>, now: Date, limit: number, announced = false, clientIds: number[] | null = null,
-): Promise<PassStart> {
+/** `clientIds`: only these clients' groups (besides those of the events released now); null: every group. */
+export async function releaseDueEvents(db: Kysely<Database>, now: Date, limit: number, clientIds: number[] | null = null): Promise<PassStart> {
   const waiting = clientIds === null
     ? sql`SELECT queue_group_id FROM acd_events WHERE status_id = ${sql.lit(Status.TransportToGroup)}`
     // OFFSET 0 keeps the EXISTS a probe of the waiting-events index per group: pulled up into a
@@ -50,7 +44,7 @@ export async function releaseDueEvents(
       UPDATE acd_events e SET status_id = ${sql.lit(Status.TransportToGroup)}, modified_at = ${now}, last_modified_at = ${now}
       FROM due WHERE e.id = due.id
       RETURNING e.id, e.client_id, e.type_id, e.queue_group_id, e.agent_id, e.appointment_at
-    ), ${historyWithFeed(sql`
+    ), ${recordChanges(EventChange, sql`
       SELECT id, ${sql.lit(Status.Distribute)}::int, ${sql.lit(Status.TransportToGroup)}::int, NULL::int, 'distributor'::text,
         CASE WHEN appointment_at IS NULL THEN 'queued' ELSE 'appointment reached' END, ${now}::timestamptz,
         client_id, type_id, queue_group_id
@@ -64,7 +58,6 @@ export async function releaseDueEvents(
           AND EXISTS (SELECT 1 FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
                       WHERE l.group_id = g.group_id)
         ORDER BY g.group_id
-      ) AS group_ids
-      ${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``}`.execute(db);
+      ) AS group_ids`.execute(db);
   return { released: row!.released, clientIds: row!.client_ids, groupIds: row!.group_ids };
 }

@@ -12,7 +12,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { CAPACITY_STATUSES, Status } from '../../domain/event-flow.ts';
 import { DEFAULT_CAPACITY } from '../../modules/agents/records.ts';
-import { DISTRIBUTOR_ACTOR } from './history.ts';
+import { announceChanges, noticesOf } from '../../db/changes.ts';
+import { historyFrom } from './history.ts';
 import { lockAgentCapacity } from './agent-capacity.ts';
 
 export async function returnDueReminders(db: Kysely<Database>, now: Date, limit: number): Promise<number> {
@@ -34,16 +35,14 @@ export async function returnDueReminders(db: Kysely<Database>, now: Date, limit:
       if (mine.length === 0) return 0;
       const [agent] = (await lockAgentCapacity(trx, [event.agent_id])).agents;
       if (!agent || (agent.free[String(event.type_id)] ?? 0) <= 0) return 0;
-      const { rows } = await sql<{ id: number }>`
+      const { rows } = await sql<{ client_id: number; agent_id: number }>`
         WITH moved AS (
           UPDATE acd_events SET status_id = ${sql.lit(Status.New)}, modified_at = ${now}, last_modified_at = ${now}
           WHERE id = ${event.id}
-          RETURNING id, agent_id
-        ), hist AS (
-          INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-          SELECT id, ${sql.lit(Status.Remind)}, ${sql.lit(Status.New)}, agent_id, ${DISTRIBUTOR_ACTOR}, 'reminder due', ${now}::timestamptz FROM moved
-        )
-        SELECT id FROM moved`.execute(trx);
+          RETURNING id, agent_id, client_id, type_id, queue_group_id
+        ), ${historyFrom('moved', Status.Remind, Status.New, 'reminder due', now)}
+        SELECT client_id, agent_id FROM moved`.execute(trx);
+      await announceChanges(trx, noticesOf(rows));
       return rows.length;
     });
   }

@@ -1,6 +1,7 @@
 // SQL of agent credentials, sessions and state. Reads are scoped by client through the users row;
 // writes take a user id the service has already checked (and locked) within the client.
 import { sql, type Kysely } from 'kysely';
+import { AgentChange, announceChanges, changeValues, recordChanges } from '../../db/changes.ts';
 import type { AgentStateChange, Database } from '../../db/schema.ts';
 import type { AgentSession } from '../../http/credential-cache.ts';
 import { selectRecords } from '../../http/records.ts';
@@ -134,23 +135,17 @@ export interface HistoryEntry {
   reason?: string;
 }
 
+/** Records the agent's changes (history, feed), heard by every instance once committed. */
 export async function insertHistory(
   db: Db, clientId: number, userId: number, actor: string, now: Date, entries: HistoryEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  await db
-    .insertInto('agent_state_history')
-    .values(entries.map((e) => ({
-      client_id: clientId,
-      user_id: userId,
-      change: e.change,
-      group_id: e.groupId ?? null,
-      capacity: e.capacity ? JSON.stringify(e.capacity) : null,
-      actor,
-      reason: e.reason ?? null,
-      created_at: now,
-    })))
-    .execute();
+  const rows = entries.map((e) => ({
+    client_id: clientId, user_id: userId, change: e.change, group_id: e.groupId ?? null, capacity: e.capacity ?? null,
+    actor, reason: e.reason ?? null, created_at: now,
+  }));
+  await sql`WITH ${recordChanges(AgentChange, changeValues(AgentChange, rows))} SELECT 1`.execute(db);
+  await announceChanges(db, [{ clientId, agentId: userId, distribute: true }]);
 }
 
 export async function agentTexts(db: Db, clientId: number, timeZone: string, userId: number): Promise<string[]> {

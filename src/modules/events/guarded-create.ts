@@ -8,10 +8,9 @@
 // and a commit among many creates; alone, a create goes at once as a batch of one.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { APP_ANNOUNCES } from '../../db/announce.ts';
 import { Batcher } from '../../db/batcher.ts';
+import { announceChanges, EventChange, recordChanges } from '../../db/changes.ts';
 import { isConnectionLoss } from '../../db/errors.ts';
-import { historyWithFeed } from '../../db/feed.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
@@ -118,8 +117,7 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
     // and per key; here once per batch). A delete that got there first leaves its row out of the
     // CTE, and the guard fails. All or nothing: the guards are one condition, so a batch never
     // half-succeeds. Identity values follow the VALUES order, so ordering by id gives each row its
-    // request back. A creation is always announced by the application (migration 005), so the
-    // statement says so and the feed trigger skips its look for transitions to notify.
+    // request back.
     const targetUsers = userIds.length === 0 ? sql`` : sql`
       target_users AS (SELECT id, client_id FROM users WHERE id IN (${sql.join(userIds)}) FOR KEY SHARE),`;
     return sql`
@@ -130,15 +128,17 @@ const guardedCreates = new ShapedStatement<GuardedCreate[]>({
         SELECT * FROM (VALUES ${sql.join(tuples)}) AS v (${names})
         WHERE v.status_id IS NOT NULL AND ${sql.join(guards, sql` AND `)}
         RETURNING *
-      ), ${historyWithFeed(sql`SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at, client_id, type_id, queue_group_id FROM ins`)}
-      SELECT ${jsonProjection(EventRecord, timeZone)} AS j, ${APP_ANNOUNCES} AS announced FROM ins e ORDER BY e.id`;
+      ), ${recordChanges(EventChange, sql`SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at, client_id, type_id, queue_group_id FROM ins`)}
+      SELECT ${jsonProjection(EventRecord, timeZone)} AS j FROM ins e ORDER BY e.id`;
   },
 });
 
 /** The batch's records in the order of `rows`, or undefined when some guard failed (nothing written). */
 async function insertBatch(db: Kysely<Database>, rows: GuardedCreate[]): Promise<string[] | undefined> {
   const { rows: out } = await db.executeQuery<{ j: string }>(guardedCreates.compile(db, rows));
-  return out.length === rows.length ? out.map((r) => r.j) : undefined;
+  if (out.length !== rows.length) return undefined;
+  await announceChanges(db, rows.map((r) => ({ clientId: r.guard.clientId, agentId: null, distribute: true })));
+  return out.map((r) => r.j);
 }
 
 /** A batch's outcomes: the batch whole, or (a guard failed, or a bad row made it throw) each alone. */

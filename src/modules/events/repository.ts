@@ -1,6 +1,7 @@
 // SQL of ACD events. Records come out of the database as JSON text (see src/http/records.ts), so
 // a create answers with what was stored, read in the same statement that stored it.
 import { sql, type Insertable, type Kysely } from 'kysely';
+import { announceChanges, EventChange, recordChanges } from '../../db/changes.ts';
 import type { AcdEventsTable, Database } from '../../db/schema.ts';
 import { jsonProjection, selectRecords } from '../../http/records.ts';
 import type { GroupType } from '../../domain/event-rules.ts';
@@ -48,32 +49,18 @@ export async function findTargetFacts(
 }
 
 /**
- * Inserts the event and its first history entry in one statement; returns the record's JSON.
+ * Inserts the event and records its creation in one statement; returns the record's JSON.
  * Nothing here keeps the groups and user it names from going meanwhile: lock them first
  * (lockTargets; migration 009).
  */
 export async function insertEvent(db: Kysely<Database>, values: NewEvent, actor: string, timeZone: string): Promise<string> {
-  const row = await db
-    .with('ins', (q) => q.insertInto('acd_events').values(values).returningAll())
-    .with('hist', (q) =>
-      q
-        .insertInto('acd_event_history')
-        .columns(['event_id', 'from_status_id', 'to_status_id', 'actor', 'reason', 'created_at'])
-        .expression((eb) =>
-          eb.selectFrom('ins').select([
-            'ins.id',
-            sql<null>`NULL::integer`.as('from_status_id'),
-            'ins.status_id',
-            sql<string>`${actor}::text`.as('actor'),
-            sql<string>`'created'`.as('reason'),
-            'ins.created_at',
-          ]),
-        ),
-    )
-    .selectFrom('ins as e')
-    .select(jsonProjection(EventRecord, timeZone).as('j'))
-    .executeTakeFirstOrThrow();
-  return row.j;
+  const insert = db.insertInto('acd_events').values(values).returningAll();
+  const { rows: [row] } = await sql<{ j: string; client_id: number }>`
+    WITH ins AS (${insert}), ${recordChanges(EventChange, sql`
+      SELECT id, NULL::int, status_id, NULL::int, ${actor}::text, 'created'::text, created_at, client_id, type_id, queue_group_id FROM ins`)}
+    SELECT ${jsonProjection(EventRecord, timeZone)} AS j, e.client_id FROM ins e`.execute(db);
+  await announceChanges(db, [{ clientId: row!.client_id, agentId: null, distribute: true }]);
+  return row!.j;
 }
 
 /**

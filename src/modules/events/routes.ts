@@ -61,8 +61,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const json = await createEvent(app.store.db, request.client, request.body, app.clock.now());
-    // The event's first history row leaves announcing it to us (migration 005).
-    app.store.announce(`${request.client.id}:`);
     return sendRecords(reply, [json]);
   });
 

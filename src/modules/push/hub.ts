@@ -17,6 +17,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Store } from '../../db/store.ts';
 import { feedAfter, feedHead, messagesAfter, type Audience, type Cursor, type FeedMessage } from './repository.ts';
+import { decodeNotice } from '../../db/changes.ts';
 
 const BATCH = 500;
 const RETRIES = 3;
@@ -103,7 +104,7 @@ export class PushHub {
     // The payload names the client whose feed grew and the agent concerned; an empty one (after
     // a reconnect) means "look". Changes no open stream cares about cost no read.
     this.#unsubscribe = store.onChange((payload) => {
-      if (payload === '' ? this.size > 0 : this.#cares(payload)) this.#poke(true);
+      if (this.#cares(payload)) this.#poke(true);
     });
   }
 
@@ -144,10 +145,11 @@ export class PushHub {
   }
 
   #cares(payload: string): boolean {
-    const [client, agent] = payload.split(':');
+    const notice = decodeNotice(payload);
+    if (notice === null) return this.size > 0;
     for (const set of [this.#joined, this.#catchingUp]) {
       for (const { audience } of set) {
-        if (client === String(audience.clientId) && (audience.agentId === undefined || agent === String(audience.agentId))) return true;
+        if (notice.clientId === audience.clientId && (audience.agentId === undefined || notice.agentId === audience.agentId)) return true;
       }
     }
     return false;

@@ -1,5 +1,6 @@
-// Live push [ours]: Server-Sent Events for an agent (their own offers and events, and their state)
-// and for supervisors (every event and agent change of the client).
+// Live push [ours]: Server-Sent Events for an agent (their own offers and events, their state and
+// the dialler contacts they work) and for supervisors (every change of the client). A stream
+// delivers every topic: the audience is the message's client and agent (src/db/changes.ts).
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';

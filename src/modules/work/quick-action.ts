@@ -5,9 +5,8 @@
 // When the statement finds nothing to do for a request, the caller runs the general path, which
 // works out the precise 404 or 409.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { announcerOf, APP_ANNOUNCES, NOTHING_TO_DISTRIBUTE } from '../../db/announce.ts';
+import { announceChanges, EventChange, recordChanges } from '../../db/changes.ts';
 import { Batcher } from '../../db/batcher.ts';
-import { historyWithFeed } from '../../db/feed.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import type { Database } from '../../db/schema.ts';
 import { batchSlots, ShapedStatement } from '../../db/shaped-statement.ts';
@@ -85,8 +84,8 @@ const batchKeyOf = (q: QuickRequest) => `${q.action}|${q.clientId}|${q.timeZone}
  * first, in id order (FOR UPDATE over a sorted scan), then (done) the agents' finishing times,
  * in user-id order. No agent action touches agent_states, which the dispatcher holds locked.
  */
-const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolean }>({
-  shape: ({ qs, announced }) => `${qs[0]!.action}|${batchSlots(qs.length)}|${qs[0]!.comment === null ? '' : 'c'}|${announced ? 'a' : ''}`,
+const quickActions = new ShapedStatement<{ qs: QuickRequest[] }>({
+  shape: ({ qs }) => `${qs[0]!.action}|${batchSlots(qs.length)}|${qs[0]!.comment === null ? '' : 'c'}`,
   values: ({ qs }) => {
     const width = requestTypes(qs).length;
     return [
@@ -96,7 +95,7 @@ const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolea
       ...Array.from({ length: (batchSlots(qs.length) - qs.length) * width }, () => null),
     ];
   },
-  build: ({ qs, announced }, value) => {
+  build: ({ qs }, value) => {
     const { action } = qs[0]!;
     const commented = qs[0]!.comment !== null;
     const plan = planOf(action);
@@ -130,23 +129,21 @@ const quickActions = new ShapedStatement<{ qs: QuickRequest[]; announced: boolea
         UPDATE acd_events e SET ${plan.set}, modified_at = cur.q_at, last_modified_at = cur.q_at
         FROM cur WHERE e.id = cur.id
         RETURNING e.*, cur.status_id AS q_before, cur.q_agent, cur.q_actor, cur.q_at${extra}
-      ), ${historyWithFeed(sql`SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at, client_id, type_id, queue_group_id FROM upd ${moved}`)}${finished}${note}
-      SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j${announced ? sql`, ${APP_ANNOUNCES} AS announced` : sql``}
+      ), ${recordChanges(EventChange, sql`SELECT id, q_before, ${sql.lit(plan.to)}::int, q_agent, q_actor, ${reason}::text, q_at, client_id, type_id, queue_group_id FROM upd ${moved}`)}${finished}${note}
+      SELECT e.id, ${jsonProjection(WorkItemRecord, value(1) as string)} AS j
       FROM upd e`;
   },
 });
 
 /**
- * Each request's record (undefined: the statement found nothing to do for it). The changes are
- * announced here, after commit, when the store lets us (src/db/announce.ts); an accept or a seen
- * gives the distributor nothing to do.
+ * Each request's record (undefined: the statement found nothing to do for it). An accept or a
+ * seen gives the distributor nothing to do.
  */
 async function runBatch(db: Kysely<Database>, qs: QuickRequest[]): Promise<(string | undefined)[]> {
-  const announce = announcerOf(db);
-  const { rows } = await db.executeQuery<{ id: number; j: string }>(quickActions.compile(db, { qs, announced: announce !== undefined }));
+  const { rows } = await db.executeQuery<{ id: number; j: string }>(quickActions.compile(db, { qs }));
   const byEvent = new Map(rows.map((r) => [r.id, r.j]));
-  const quiet = qs[0]!.action === 'accept' || qs[0]!.action === 'seen' ? NOTHING_TO_DISTRIBUTE : '';
-  if (announce) for (const q of qs) if (byEvent.has(q.eventId)) announce(`${q.clientId}:${q.agentId}${quiet}`);
+  const distribute = qs[0]!.action !== 'accept' && qs[0]!.action !== 'seen';
+  await announceChanges(db, qs.filter((q) => byEvent.has(q.eventId)).map((q) => ({ clientId: q.clientId, agentId: q.agentId, distribute })));
   return qs.map((q) => byEvent.get(q.eventId));
 }
 

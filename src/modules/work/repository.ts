@@ -1,7 +1,9 @@
 // SQL of the agents' and supervisors' actions on events. The service locks the event row first
 // (lockEvent) and every write here happens under that lock, in the same transaction.
 import { sql, type Kysely } from 'kysely';
+import { announceChanges, changedParties, EventChange, noticesOf, recordChanges } from '../../db/changes.ts';
 import type { Database } from '../../db/schema.ts';
+import { historyFrom } from '../../distributor/sql/history.ts';
 import { selectRecords } from '../../http/records.ts';
 import { HELD_STATUSES, Status } from '../../domain/event-flow.ts';
 import { WorkItemRecord } from './records.ts';
@@ -88,19 +90,20 @@ export interface Transition {
   reason: string | null;
 }
 
+/** The event's new values, and its transition (if its status moved), recorded in the same statement. */
 export async function updateEvent(db: Db, eventId: number, changes: EventChanges, now: Date, transition: Transition | null): Promise<void> {
-  await db.updateTable('acd_events').set({ ...changes, modified_at: now, last_modified_at: now }).where('id', '=', eventId).execute();
-  if (transition) {
-    await db.insertInto('acd_event_history').values({
-      event_id: eventId,
-      from_status_id: transition.from,
-      to_status_id: transition.to,
-      agent_id: transition.agentId,
-      actor: transition.actor,
-      reason: transition.reason,
-      created_at: now,
-    }).execute();
+  const update = db.updateTable('acd_events').set({ ...changes, modified_at: now, last_modified_at: now }).where('id', '=', eventId);
+  if (!transition) {
+    await update.execute();
+    return;
   }
+  const { rows } = await sql<{ client_id: number; agent_id: number | null }>`
+    WITH moved AS (${update.returning(['id', 'client_id', 'type_id', 'queue_group_id'])}), ${recordChanges(EventChange, sql`
+      SELECT id, ${transition.from}::int, ${transition.to}::int, ${transition.agentId}::int, ${transition.actor}::text,
+        ${transition.reason}::text, ${now}::timestamptz, client_id, type_id, queue_group_id
+      FROM moved`)}
+    ${changedParties(EventChange)}`.execute(db);
+  await announceChanges(db, noticesOf(rows));
 }
 
 export async function insertComment(db: Db, eventId: number, author: string, text: string, now: Date): Promise<void> {
@@ -120,17 +123,15 @@ export async function markAgentFinished(db: Db, userId: number, now: Date): Prom
  */
 export async function returnOffersOf(db: Db, userId: number, now: Date, reason: string, actor: string, groupId?: number): Promise<number> {
   const inGroup = groupId === undefined ? sql`` : sql`AND queue_group_id = ${groupId}`;
-  const { rows } = await sql<{ id: number }>`
+  const { rows } = await sql<{ client_id: number; agent_id: number }>`
     WITH moved AS (
       UPDATE acd_events SET status_id = ${sql.lit(Status.TransportToGroup)}, agent_id = NULL, lease_until = NULL, offered_at = NULL,
         modified_at = ${now}, last_modified_at = ${now}
       WHERE agent_id = ${userId} AND status_id = ${sql.lit(Status.TransportAgent)} ${inGroup}
-      RETURNING id
-    ), hist AS (
-      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, ${sql.lit(Status.TransportAgent)}, ${sql.lit(Status.TransportToGroup)}, ${userId}::int, ${actor}::text, ${reason}::text, ${now}::timestamptz FROM moved
-    )
-    SELECT id FROM moved`.execute(db);
+      RETURNING id, client_id, type_id, queue_group_id, ${userId}::int AS agent_id
+    ), ${historyFrom('moved', Status.TransportAgent, Status.TransportToGroup, reason, now, actor)}
+    SELECT client_id, agent_id FROM moved`.execute(db);
+  await announceChanges(db, noticesOf(rows));
   return rows.length;
 }
 
@@ -142,30 +143,31 @@ export async function returnOffersOf(db: Db, userId: number, now: Date, reason: 
  */
 export async function releaseDepartingAgent(db: Db, userId: number, now: Date, actor: string, why: string, groupId?: number): Promise<void> {
   const inGroup = groupId === undefined ? sql`` : sql`AND queue_group_id = ${groupId}`;
-  await sql`
+  const { rows: failed } = await sql<{ client_id: number; agent_id: number }>`
     WITH failed AS (
       UPDATE acd_events SET status_id = ${sql.lit(Status.Error)}, error_reason = ${`Reserved agent ${userId} ${why}`},
         agent_id = NULL, lease_until = NULL, offered_at = NULL, remind_at = NULL, modified_at = ${now}, last_modified_at = ${now}
       FROM (SELECT id, status_id AS before FROM acd_events WHERE user_id = ${userId} AND status_id < ${sql.lit(Status.ChatClosed)} ${inGroup} FOR UPDATE) x
       WHERE acd_events.id = x.id
-      RETURNING acd_events.id, x.before
-    ), hist AS (
-      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, before, ${sql.lit(Status.Error)}, ${userId}::int, ${actor}::text, ${`reserved agent ${why}`}::text, ${now}::timestamptz FROM failed
-    )
-    SELECT 1`.execute(db);
-  await sql`
+      RETURNING acd_events.id, x.before, acd_events.client_id, acd_events.type_id, acd_events.queue_group_id
+    ), ${recordChanges(EventChange, sql`
+      SELECT id, before, ${sql.lit(Status.Error)}::int, ${userId}::int, ${actor}::text, ${`reserved agent ${why}`}::text, ${now}::timestamptz,
+        client_id, type_id, queue_group_id
+      FROM failed`)}
+    ${changedParties(EventChange)}`.execute(db);
+  const { rows: requeued } = await sql<{ client_id: number; agent_id: number }>`
     WITH requeued AS (
       UPDATE acd_events SET status_id = ${sql.lit(Status.TransportToGroup)},
         agent_id = NULL, lease_until = NULL, offered_at = NULL, remind_at = NULL, modified_at = ${now}, last_modified_at = ${now}
       FROM (SELECT id, status_id AS before FROM acd_events WHERE agent_id = ${userId} AND status_id IN (${sql.join(HELD_STATUSES.map((s) => sql.lit(s)))}) ${inGroup} FOR UPDATE) x
       WHERE acd_events.id = x.id
-      RETURNING acd_events.id, x.before
-    ), hist AS (
-      INSERT INTO acd_event_history (event_id, from_status_id, to_status_id, agent_id, actor, reason, created_at)
-      SELECT id, before, ${sql.lit(Status.TransportToGroup)}, ${userId}::int, ${actor}::text, ${`agent ${why}`}::text, ${now}::timestamptz FROM requeued
-    )
-    SELECT 1`.execute(db);
+      RETURNING acd_events.id, x.before, acd_events.client_id, acd_events.type_id, acd_events.queue_group_id
+    ), ${recordChanges(EventChange, sql`
+      SELECT id, before, ${sql.lit(Status.TransportToGroup)}::int, ${userId}::int, ${actor}::text, ${`agent ${why}`}::text, ${now}::timestamptz,
+        client_id, type_id, queue_group_id
+      FROM requeued`)}
+    ${changedParties(EventChange)}`.execute(db);
+  await announceChanges(db, noticesOf([...failed, ...requeued]));
 }
 
 export async function workItemJson(db: Db, clientId: number, timeZone: string, eventId: number): Promise<string> {
