@@ -10,6 +10,9 @@ const CAMPAIGN_FIELDS = [
   'ID', 'Name', 'ClientsID', 'LanguagesID', 'ContactPreviewTime', 'nMaxParallelLines',
   'bCloseContactsOnIncomingCallsMatchCallerID', 'dtTo', 'bCallerIDActive', 'AbortOnNoTelNumberResultCodesID',
   'IncomingCallResultCodesID', 'UserData', 'dtCreated', 'dtLastModified',
+  // [ours] the dialler engine's settings, after jtel's fields (test/campaigns-settings.test.ts).
+  'Mode', 'AcdGroupsID', 'nMaxTries', 'nMaxTriesPerNumber', 'nMaxTriesPerDay', 'RetryDelays', 'TimeZone', 'bRunning',
+  'Weight', 'AppointmentFallbackMinutes', 'TimeWindows', 'RestrictedPeriods',
 ];
 
 const RESULT_CODE_FIELDS = [
@@ -38,6 +41,11 @@ describeStores('dialler campaigns: reads', (h) => {
       AbortOnNoTelNumberResultCodesID: idOf('NOTEL'), IncomingCallResultCodesID: idOf('INCOMING'), UserData: 'source user data',
       // The pinned clock is 08:00 UTC: 04:00 in New York in June.
       dtCreated: '2026-06-15T04:00:00.000', dtLastModified: '2026-06-15T04:00:00.000',
+      Mode: 'Preview', AcdGroupsID: null, nMaxTries: 10, nMaxTriesPerNumber: 5, nMaxTriesPerDay: 3,
+      RetryDelays: { Busy: 10, NoAnswer: 30, AnsweringMachine: 60, Other: 15 }, TimeZone: null, bRunning: false, Weight: 1,
+      AppointmentFallbackMinutes: null,
+      TimeWindows: [{ Weekday: 1, From: '08:00', To: '12:00' }, { Weekday: 1, From: '13:00', To: '18:30' }, { Weekday: 6, From: '10:00', To: '24:00' }],
+      RestrictedPeriods: [],
     });
     const row = await h.store.db.selectFrom('dialler_campaigns').select('dt_to').where('id', '=', created.ID).executeTakeFirstOrThrow();
     assert.equal(new Date(row.dt_to!).toISOString(), '2026-12-31T23:00:00.000Z', 'dtTo is local time of the client');

@@ -1,6 +1,41 @@
-// jtel record definitions of dialler campaigns and their result codes (spec §5.2).
+// jtel record definitions of dialler campaigns and their result codes (spec §5.2); the campaign
+// record adds [ours] the dialler engine's settings (spec §8.2) after jtel's fields.
+import { Type } from 'typebox';
 import { defineRecord, field, type RecordDef } from '../../http/records.ts';
+import { NullableString } from '../../http/schema-types.ts';
 import { RESULT_CODE_TYPES, type LanguageId } from '../../domain/dialler.ts';
+import { CAMPAIGN_MODES } from '../../domain/dialler-contact.ts';
+
+const RetryDelays = Type.Object(
+  { Busy: Type.Integer(), NoAnswer: Type.Integer(), AnsweringMachine: Type.Integer(), Other: Type.Integer() },
+  { additionalProperties: false, description: 'minutes before a number is tried again, per system cause' },
+);
+
+const TimeWindows = Type.Array(
+  Type.Object({ Weekday: Type.Integer(), From: Type.String(), To: Type.String() }, { additionalProperties: false }),
+  { description: "when calls may start, HH:mm in each contact's local time; by Weekday (1 = Monday), then From" },
+);
+
+const RestrictedPeriods = Type.Array(
+  Type.Object({ From: Type.String(), To: Type.String(), Name: NullableString() }, { additionalProperties: false }),
+  { description: 'days without calls (YYYY-MM-DD, both included), by From' },
+);
+
+// row_to_json over a sub-select prints compact JSON with the keys in this order; json_agg and
+// json_build_object would add spaces (see src/http/records.ts).
+const retryDelaysSql = `(SELECT row_to_json(d) FROM (SELECT (c.retry_delays->>'Busy')::int AS "Busy",
+  (c.retry_delays->>'NoAnswer')::int AS "NoAnswer", (c.retry_delays->>'AnsweringMachine')::int AS "AnsweringMachine",
+  (c.retry_delays->>'Other')::int AS "Other") d)`;
+
+const timeWindowsSql = `(SELECT coalesce(array_to_json(array_agg(row_to_json(w) ORDER BY tw.weekday, tw.time_from, tw.id)), '[]'::json)
+  FROM dialler_time_windows tw
+  CROSS JOIN LATERAL (SELECT tw.weekday AS "Weekday", to_char(tw.time_from, 'HH24:MI') AS "From", to_char(tw.time_to, 'HH24:MI') AS "To") w
+  WHERE tw.campaign_id = c.id)`;
+
+const restrictedPeriodsSql = `(SELECT coalesce(array_to_json(array_agg(row_to_json(p) ORDER BY rp.date_from, rp.date_to, rp.id)), '[]'::json)
+  FROM dialler_restricted_periods rp
+  CROSS JOIN LATERAL (SELECT to_char(rp.date_from, 'YYYY-MM-DD') AS "From", to_char(rp.date_to, 'YYYY-MM-DD') AS "To", rp.name AS "Name") p
+  WHERE rp.campaign_id = c.id)`;
 
 export const CampaignRecord = defineRecord(
   'DiallerCampaign',
@@ -19,6 +54,20 @@ export const CampaignRecord = defineRecord(
     UserData: field.text('c.user_data', { nullable: true }),
     dtCreated: field.timestamp('c.created_at'),
     dtLastModified: field.timestamp('c.updated_at'),
+    Mode: field.text('c.mode', { description: CAMPAIGN_MODES.join(' | ') }),
+    AcdGroupsID: field.int('c.group_id', { nullable: true, description: 'the ACD group whose members work the campaign' }),
+    nMaxTries: field.int('c.n_max_tries', { description: 'tries per contact' }),
+    nMaxTriesPerNumber: field.int('c.n_max_tries_per_number', { description: 'tries per number of a contact' }),
+    nMaxTriesPerDay: field.int('c.n_max_tries_per_day', { description: 'tries per contact and local day' }),
+    RetryDelays: field.json(retryDelaysSql, RetryDelays),
+    TimeZone: field.text('c.time_zone', { nullable: true, description: "zone of contacts whose own zone is unknown; null: the client's" }),
+    bRunning: field.bool('c.b_running', { description: 'whether the campaign dials' }),
+    Weight: field.int('c.weight', { description: "share among an agent's campaigns" }),
+    AppointmentFallbackMinutes: field.int('c.appointment_fallback_minutes', {
+      nullable: true, description: 'minutes after which an agent-bound appointment or delay goes to any agent; null: never',
+    }),
+    TimeWindows: field.json(timeWindowsSql, TimeWindows),
+    RestrictedPeriods: field.json(restrictedPeriodsSql, RestrictedPeriods),
   },
   { from: 'dialler_campaigns c', clientColumn: 'c.client_id', idColumn: 'c.id', defaultOrderBy: 'Name' },
 );

@@ -1,10 +1,13 @@
-// SQL of dialler campaigns, result codes and time windows. Every statement is scoped to the
-// client (tenant) either directly or through a campaign id the service has already checked.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+// SQL of dialler campaigns, result codes, time windows and restricted periods. Every statement is
+// scoped to the client (tenant) either directly or through a campaign id the service has already
+// checked.
+import { sql, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import type { Database, DiallerCampaignsTable } from '../../db/schema.ts';
+import type { CampaignMode, RetryDelays } from '../../domain/dialler-contact.ts';
 import { selectRecords } from '../../http/records.ts';
 import type { LanguageId, TimeWindow } from '../../domain/dialler.ts';
 import { CampaignRecord, ResultCodeRecords } from './records.ts';
+import type { RestrictedPeriod } from './settings.ts';
 
 type Db = Kysely<Database>;
 
@@ -52,6 +55,16 @@ export interface CampaignSettings {
   dtTo: Date | null;
   bCallerIdActive: boolean;
   userData: string | null;
+  mode: CampaignMode;
+  groupId: number | null;
+  maxTries: number;
+  maxTriesPerNumber: number;
+  maxTriesPerDay: number;
+  retryDelays: RetryDelays;
+  timeZone: string | null;
+  running: boolean;
+  weight: number;
+  appointmentFallbackMinutes: number | null;
 }
 
 export async function insertCampaign(db: Db, clientId: number, s: CampaignSettings, now: Date): Promise<number> {
@@ -67,6 +80,16 @@ export async function insertCampaign(db: Db, clientId: number, s: CampaignSettin
       dt_to: s.dtTo,
       b_caller_id_active: s.bCallerIdActive,
       user_data: s.userData,
+      mode: s.mode,
+      group_id: s.groupId,
+      n_max_tries: s.maxTries,
+      n_max_tries_per_number: s.maxTriesPerNumber,
+      n_max_tries_per_day: s.maxTriesPerDay,
+      retry_delays: JSON.stringify(s.retryDelays),
+      time_zone: s.timeZone,
+      b_running: s.running,
+      weight: s.weight,
+      appointment_fallback_minutes: s.appointmentFallbackMinutes,
       created_at: now,
       updated_at: now,
     })
@@ -127,13 +150,21 @@ export async function insertTimeWindows(db: Db, campaignId: number, windows: rea
     .execute();
 }
 
-/** Copies the campaign row under a new name; the result code references are remapped later. */
+/**
+ * Copies the campaign row under a new name, paused: a copy is a template, and dialling it right
+ * away would call nobody (it has no contacts) while looking as if it did. The result code
+ * references are remapped later.
+ */
 export async function copyCampaignRow(db: Db, sourceId: number, name: string, userData: string, now: Date): Promise<number> {
   const { rows } = await sql<{ id: number }>`
     INSERT INTO dialler_campaigns (client_id, name, languages_id, contact_preview_time, n_max_parallel_lines,
-      b_close_contacts_on_incoming_calls_match_caller_id, dt_to, b_caller_id_active, user_data, created_at, updated_at)
+      b_close_contacts_on_incoming_calls_match_caller_id, dt_to, b_caller_id_active, user_data,
+      mode, group_id, n_max_tries, n_max_tries_per_number, n_max_tries_per_day, retry_delays, time_zone, b_running, weight,
+      appointment_fallback_minutes, created_at, updated_at)
     SELECT client_id, ${name}, languages_id, contact_preview_time, n_max_parallel_lines,
-      b_close_contacts_on_incoming_calls_match_caller_id, dt_to, b_caller_id_active, ${userData}, ${now}, ${now}
+      b_close_contacts_on_incoming_calls_match_caller_id, dt_to, b_caller_id_active, ${userData},
+      mode, group_id, n_max_tries, n_max_tries_per_number, n_max_tries_per_day, retry_delays, time_zone, false, weight,
+      appointment_fallback_minutes, ${now}, ${now}
     FROM dialler_campaigns WHERE id = ${sourceId}
     RETURNING id`.execute(db);
   return rows[0].id;
@@ -170,6 +201,82 @@ export async function copyTimeWindows(db: Db, sourceId: number, copyId: number):
   await sql`
     INSERT INTO dialler_time_windows (campaign_id, weekday, time_from, time_to)
     SELECT ${copyId}, weekday, time_from, time_to FROM dialler_time_windows WHERE campaign_id = ${sourceId} ORDER BY id`.execute(db);
+}
+
+export async function copyRestrictedPeriods(db: Db, sourceId: number, copyId: number): Promise<void> {
+  await sql`
+    INSERT INTO dialler_restricted_periods (campaign_id, date_from, date_to, name)
+    SELECT ${copyId}, date_from, date_to, name FROM dialler_restricted_periods WHERE campaign_id = ${sourceId} ORDER BY id`.execute(db);
+}
+
+export async function insertRestrictedPeriods(db: Db, campaignId: number, periods: readonly RestrictedPeriod[]): Promise<void> {
+  if (periods.length === 0) return;
+  await db
+    .insertInto('dialler_restricted_periods')
+    .values(periods.map((p) => ({ campaign_id: campaignId, date_from: p.from, date_to: p.to, name: p.name })))
+    .execute();
+}
+
+export async function replaceRestrictedPeriods(db: Db, campaignId: number, periods: readonly RestrictedPeriod[]): Promise<void> {
+  await db.deleteFrom('dialler_restricted_periods').where('campaign_id', '=', campaignId).execute();
+  await insertRestrictedPeriods(db, campaignId, periods);
+}
+
+export async function replaceTimeWindows(db: Db, campaignId: number, windows: readonly TimeWindow[]): Promise<void> {
+  await db.deleteFrom('dialler_time_windows').where('campaign_id', '=', campaignId).execute();
+  await insertTimeWindows(db, campaignId, windows);
+}
+
+/** What a change reads of the campaign it locked. */
+export interface LockedCampaign {
+  name: string;
+  timeZone: string | null;
+  retryDelays: Partial<RetryDelays>;
+}
+
+/** Locks the client's campaign for a change; undefined when there is none. */
+export async function lockCampaignForChange(db: Db, clientId: number, id: number): Promise<LockedCampaign | undefined> {
+  const row = await db
+    .selectFrom('dialler_campaigns')
+    .select(['name', 'time_zone', 'retry_delays'])
+    .where('client_id', '=', clientId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && { name: row.name, timeZone: row.time_zone, retryDelays: row.retry_delays };
+}
+
+export type CampaignChanges = Updateable<DiallerCampaignsTable>;
+
+export async function updateCampaignRow(db: Db, id: number, changes: CampaignChanges): Promise<void> {
+  await db.updateTable('dialler_campaigns').set(changes).where('id', '=', id).execute();
+}
+
+/**
+ * Whether the client has this group; key-share locked until the transaction ends, so a concurrent
+ * delete of the group cannot slip between the check and the reference.
+ */
+export async function clientHasGroup(db: Db, clientId: number, groupId: number): Promise<boolean> {
+  const row = await db.selectFrom('acd_groups').select('id').where('client_id', '=', clientId).where('id', '=', groupId).forKeyShare().executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The campaign's result code with this ExportKey, if any. */
+export async function resultCodeIdByKey(db: Db, campaignId: number, exportKey: string): Promise<number | undefined> {
+  const row = await db.selectFrom('dialler_result_codes').select('id').where('campaign_id', '=', campaignId).where('export_key', '=', exportKey).executeTakeFirst();
+  return row?.id;
+}
+
+/**
+ * Contacts that take their zone from the campaign follow its new zone (null: the client's). A
+ * contact's own zone, or its country's, stays as it was.
+ */
+export async function moveCampaignZoneContacts(db: Db, campaignId: number, now: Date): Promise<void> {
+  await sql`
+    UPDATE dialler_contacts k SET time_zone = coalesce(c.time_zone, cl.time_zone), updated_at = ${now}
+    FROM dialler_campaigns c JOIN clients cl ON cl.id = c.client_id
+    WHERE c.id = ${campaignId} AND k.campaign_id = c.id AND k.time_zone_source = 'Campaign'
+      AND k.time_zone IS DISTINCT FROM coalesce(c.time_zone, cl.time_zone)`.execute(db);
 }
 
 /**

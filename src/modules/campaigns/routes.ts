@@ -4,10 +4,11 @@ import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusO
 import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import type { LanguageId } from '../../domain/dialler.ts';
 import { CampaignRecord, ResultCodeRecords } from './records.ts';
-import { CloneCampaignBody, CreateCampaignBody, LanguageQuery, NameQuery } from './schemas.ts';
+import { CloneCampaignBody, CreateCampaignBody, LanguageQuery, NameQuery, UpdateCampaignBody } from './schemas.ts';
 import {
-  campaignById, campaignsByName, cloneCampaign, createCampaign, deleteCampaignById, deleteCampaignByName, resultCodesOf,
+  campaignById, campaignChanged, campaignsByName, cloneCampaign, createCampaign, deleteCampaignById, deleteCampaignByName, resultCodesOf,
 } from './service.ts';
+import { updateCampaign } from './update.ts';
 
 const tags = ['Dialler campaigns'];
 const Campaign = CampaignRecord.schema;
@@ -71,7 +72,8 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/dialler/campaigns/create', {
     schema: {
       tags: ['Provisioning: dialler campaigns'],
-      summary: 'Create a dialler campaign with its result codes and time windows',
+      summary: 'Create a dialler campaign with its result codes, time windows, restricted periods and dialler settings',
+      description: 'A new campaign is paused (bRunning false) unless the body starts it.',
       body: CreateCampaignBody,
       response: { 200: SingleEnvelope(Campaign), ...commonErrors },
     },
@@ -80,10 +82,29 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendRecords(reply, texts);
   });
 
+  app.patch('/dialler/campaigns/campaign/:DiallerCampaignsID', {
+    schema: {
+      tags: ['Provisioning: dialler campaigns'],
+      summary: "Change a campaign's settings [ours]; same Name as another campaign of the client: 409",
+      description: 'Any create field except ResultCodes. Fields left out keep their value, null clears a nullable field, '
+        + 'TimeWindows and RestrictedPeriods replace the whole list, RetryDelays merges per cause. A new TimeZone moves '
+        + 'the contacts that take their zone from the campaign.',
+      params: ClientScopedParams('DiallerCampaignsID'),
+      body: UpdateCampaignBody,
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+    },
+  }, async (request, reply) => {
+    const id = request.params.DiallerCampaignsID;
+    const texts = await updateCampaign(db, request.client, app.clock.now(), id, request.body);
+    await campaignChanged(app, request.client.id, id);
+    return sendRecords(reply, texts);
+  });
+
   app.post('/dialler/campaigns/clone', {
     schema: {
       tags,
-      summary: 'Copy a campaign with its result codes, texts and time windows (not its contacts)',
+      summary: 'Copy a campaign with its result codes, texts, time windows, restricted periods and settings (not its contacts)',
+      description: 'The copy is a template: it starts paused (bRunning false) whatever the source does.',
       body: CloneCampaignBody,
       response: { 200: SingleEnvelope(Campaign), ...commonErrors },
     },
