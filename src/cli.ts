@@ -9,7 +9,7 @@ import { loadConfig, type Config } from './config.ts';
 
 class UsageError extends Error {}
 
-const COMMANDS = new Set(['serve', 'migrate', 'clients']);
+const COMMANDS = new Set(['serve', 'migrate', 'clients', 'contacts']);
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -21,6 +21,11 @@ async function main(argv: string[]): Promise<number> {
         demo: { type: 'boolean', default: false },
         name: { type: 'string' },
         'time-zone': { type: 'string' },
+        campaign: { type: 'string' },
+        client: { type: 'string' },
+        format: { type: 'string' },
+        overwrite: { type: 'boolean' },
+        reset: { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -61,6 +66,15 @@ async function main(argv: string[]): Promise<number> {
     return printCredentials(await withStore(config, 'clients token', {
       local: async (db) => (await import('./modules/clients/service.ts')).rotateClientToken(db, id),
       remote: async (holder) => (await import('./cli/remote.ts')).rotateTokenOnServer(holder, id),
+    }));
+  }
+  if (command === 'contacts' && sub === 'import') {
+    const contacts = await import('./cli/contacts.ts');
+    const args = contacts.contactsImportArgs(arg, values);
+    if (typeof args === 'string') throw new UsageError(args);
+    return contacts.printReport(await withStore(config, 'contacts import', {
+      local: (db) => contacts.importLocally(db, args),
+      remote: (holder) => contacts.importOnServer(holder, args),
     }));
   }
   if (command === 'migrate') {

@@ -6,8 +6,18 @@ import { createCampaign, importContact } from './fixtures-dialler.ts';
 
 const CONTACT_FIELDS = [
   'ID', 'DiallerCampaignsID', 'Name', 'FirstName', 'Email', 'PhoneNumber1', 'PhoneNumber2', 'PhoneNumber3',
-  'PhoneNumber4', 'PhoneNumber5', 'PhoneNumber6', 'UserData', 'dtCreated', 'dtLastModified',
+  'PhoneNumber4', 'PhoneNumber5', 'PhoneNumber6', 'UserData', 'TimeZone', 'TimeZoneSource', 'Priority', 'State', 'nTries',
+  ...[1, 2, 3, 4, 5, 6].map((n) => `nTriesPhoneNumber${n}`), ...[1, 2, 3, 4, 5, 6].map((n) => `nPhoneNumber${n}LastCause`),
+  ...[1, 2, 3, 4, 5, 6].map((n) => `bPhoneNumber${n}Invalid`), 'dtNextTry', 'ReservedUsersUID', 'FollowUpUsersUID', 'FollowUpDateTime',
+  'ResultCodesID', 'ResultCodesExportKey', 'ClosedReason', 'HeldByUsersID', 'dtCreated', 'dtLastModified',
 ];
+/** What a never-tried contact carries besides its own fields. */
+const FRESH_STATE = {
+  Priority: 0, State: 'Waiting', nTries: 0,
+  ...Object.fromEntries([1, 2, 3, 4, 5, 6].flatMap((n) => [[`nTriesPhoneNumber${n}`, 0], [`nPhoneNumber${n}LastCause`, null], [`bPhoneNumber${n}Invalid`, false]])),
+  dtNextTry: null, ReservedUsersUID: null, FollowUpUsersUID: null, FollowUpDateTime: null, ResultCodesID: null, ResultCodesExportKey: null,
+  ClosedReason: null, HeldByUsersID: null,
+};
 const CAMPAIGN_NOT_FOUND = { status: 404, error: 'Dialler campaign not found' };
 const CONTACT_NOT_FOUND = { status: 404, error: 'Dialler contact not found' };
 
@@ -27,7 +37,7 @@ describeStores('dialler contacts: import', (h) => {
     assert.deepEqual(contact, {
       ID: contact.ID, DiallerCampaignsID: campaign.ID, Name: 'Doe', FirstName: 'Jane', Email: 'jane@example.com',
       PhoneNumber1: '+49891234567', PhoneNumber2: null, PhoneNumber3: '0891234567', PhoneNumber4: null, PhoneNumber5: null,
-      PhoneNumber6: null, UserData: 'CRM-1', dtCreated: '2026-06-15T10:00:00.000', dtLastModified: '2026-06-15T10:00:00.000',
+      PhoneNumber6: null, UserData: 'CRM-1', TimeZone: 'Europe/Berlin', TimeZoneSource: contact.TimeZoneSource, ...FRESH_STATE, dtCreated: '2026-06-15T10:00:00.000', dtLastModified: '2026-06-15T10:00:00.000',
     });
     assert.deepEqual((await c.get(`/dialler/contacts/${contact.ID}`)).json(), body);
   });

@@ -7,8 +7,11 @@ import { clientScope, listQuerySchema, planList, sendList, sendRecords } from '.
 import { ContactRecord } from './records.ts';
 import { ImportContactBody, ImportQuery } from './schemas.ts';
 import { contactById, importContact, requireCampaign } from './service.ts';
+import { contactFileRoutes, type FileRoutesOptions } from './file-routes.ts';
 
 const tags = ['Dialler contacts'];
+/** Names the fields of an imported contact whose numbers are on the do-not-call list. */
+export const DO_NOT_CALL_HEADER = 'switchboard-do-not-call';
 const Contact = ContactRecord.schema;
 
 const ContactListQuery = listQuerySchema(ContactRecord, {
@@ -18,8 +21,10 @@ const ContactListQuery = listQuerySchema(ContactRecord, {
   })),
 });
 
-export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const contactRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, options) => {
   const db = app.store.db;
+  // Its own plugin: the file content types it accepts reach no other route.
+  await app.register(contactFileRoutes, options);
 
   app.get('/dialler/contacts', {
     schema: {
@@ -54,13 +59,17 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags,
       summary: 'Import one contact into a campaign, optionally overwriting the one with the same UserData',
+      description: 'A number on the do-not-call list is imported all the same (it is never handed out); the answer then names '
+        + `the fields holding such numbers in the \`${DO_NOT_CALL_HEADER}\` header, e.g. \`PhoneNumber1,PhoneNumber3\`. `
+        + 'With overwriteDuplicates and resetDiallerState, a contact in progress answers 409.',
       querystring: ImportQuery,
       body: ImportContactBody,
-      response: { 200: SingleEnvelope(Contact), ...commonErrors },
+      response: { 200: SingleEnvelope(Contact), ...commonErrors, 409: Type.Ref('ErrorBody') },
     },
   }, async (request, reply) => {
-    const overwrite = request.query.overwriteDuplicates ?? false;
-    const texts = await importContact(db, request.client, app.clock.now(), request.body, overwrite);
-    return sendRecords(reply, texts);
+    const options = { overwrite: request.query.overwriteDuplicates ?? false, reset: request.query.resetDiallerState ?? false };
+    const answer = await importContact(db, request.client, app.clock.now(), request.body, options);
+    if (answer.doNotCall.length > 0) reply.header(DO_NOT_CALL_HEADER, answer.doNotCall.join(','));
+    return sendRecords(reply, answer.texts);
   });
 };

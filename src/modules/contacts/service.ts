@@ -2,17 +2,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { isForeignKeyViolation } from '../../db/errors.ts';
-import { CampaignNotFound, ContactNotFound, InvalidField } from '../../errors.ts';
-import { isPlausibleEmail, normalizePhoneNumber } from '../../domain/dialler.ts';
+import { CampaignNotFound, Conflict, ContactNotFound, InvalidField } from '../../errors.ts';
 import type { ClientContext } from '../../http/auth.ts';
 import type { ImportContactInput } from './schemas.ts';
-import {
-  campaignIdOf, contactIdByUserData, contactTexts, insertContact, lockContactKey, overwriteContact, type ContactFields,
-} from './repository.ts';
+import { checkContact, prepareContacts } from './checks.ts';
+import { campaignOf, contactTexts, type CampaignTarget } from './repository.ts';
+import { writeBatch } from './write-batch.ts';
 
 type Db = Kysely<Database>;
-
-const PHONE_FIELDS = ['PhoneNumber1', 'PhoneNumber2', 'PhoneNumber3', 'PhoneNumber4', 'PhoneNumber5', 'PhoneNumber6'] as const;
 
 export async function contactById(db: Db, client: ClientContext, id: number): Promise<string[]> {
   const texts = await contactTexts(db, client.id, id, client.timeZone);
@@ -22,68 +19,54 @@ export async function contactById(db: Db, client: ClientContext, id: number): Pr
 
 /** A campaign id given by the caller, checked to be one of the client's campaigns. */
 export async function requireCampaign(db: Db, client: ClientContext, id: number): Promise<number> {
-  const found = await campaignIdOf(db, client.id, { id });
+  return (await requireCampaignTarget(db, client, { id })).id;
+}
+
+export async function requireCampaignTarget(db: Db, client: ClientContext, by: { id: number } | { name: string }): Promise<CampaignTarget> {
+  const found = await campaignOf(db, client.id, by);
   if (found === undefined) throw new CampaignNotFound();
   return found;
 }
 
-function checkFields(input: ImportContactInput): ContactFields {
-  const phoneNumbers = PHONE_FIELDS.map((name) => {
-    const raw = input[name];
-    if (raw == null) return null;
-    const number = normalizePhoneNumber(raw);
-    if (!number.ok) throw new InvalidField(name, number.reason);
-    return number.value;
-  });
-  if (phoneNumbers.every((n) => n === null)) throw new InvalidField('PhoneNumber1', 'at least one of PhoneNumber1..6 is required');
-  const email = input.Email == null || input.Email.trim() === '' ? null : input.Email.trim();
-  if (email !== null && !isPlausibleEmail(email)) throw new InvalidField('Email', `"${email}" is not an e-mail address`);
-  return {
-    name: input.Name,
-    firstName: input.FirstName ?? null,
-    email,
-    phoneNumbers,
-    userData: input.UserData ?? null,
-  };
+/** The campaign by ID or exact name; given both, they must name the same campaign. */
+export async function resolveCampaign(
+  db: Db, client: ClientContext, id: number | undefined, name: string | undefined, fields = { id: 'DiallerCampaignsID', name: 'DiallerCampaignsName' },
+): Promise<CampaignTarget> {
+  if (id === undefined && name === undefined) throw new InvalidField(fields.id, `${fields.id} or ${fields.name} is required`);
+  const byId = id === undefined ? undefined : await requireCampaignTarget(db, client, { id });
+  if (name === undefined) return byId!;
+  const byName = await requireCampaignTarget(db, client, { name });
+  if (byId !== undefined && byId.id !== byName.id) throw new InvalidField(fields.name, `names another campaign than ${fields.id} ${byId.id}`);
+  return byName;
 }
 
-/** The campaign by ID or exact name; given both, they must name the same campaign. */
-async function resolveCampaign(db: Db, client: ClientContext, input: ImportContactInput): Promise<number> {
-  const { DiallerCampaignsID: id, DiallerCampaignsName: name } = input;
-  if (id === undefined && name === undefined) throw new InvalidField('DiallerCampaignsID', 'DiallerCampaignsID or DiallerCampaignsName is required');
-  const byId = id === undefined ? undefined : await requireCampaign(db, client, id);
-  if (name === undefined) return byId!;
-  const byName = await campaignIdOf(db, client.id, { name });
-  if (byName === undefined) throw new CampaignNotFound();
-  if (byId !== undefined && byId !== byName) throw new InvalidField('DiallerCampaignsName', `names another campaign than DiallerCampaignsID ${byId}`);
-  return byName;
+export interface ImportAnswer {
+  texts: string[];
+  /** The fields whose numbers are on the do-not-call list (imported all the same). */
+  doNotCall: string[];
 }
 
 /**
  * Adds the contact, or with `overwrite` replaces the campaign's contact with the same UserData
  * (the oldest, should several exist). Without UserData there is nothing to match, so it adds.
  */
-export async function importContact(db: Db, client: ClientContext, now: number, input: ImportContactInput, overwrite: boolean): Promise<string[]> {
-  const fields = checkFields(input);
-  const campaignId = await resolveCampaign(db, client, input);
+export async function importContact(
+  db: Db, client: ClientContext, now: number, input: ImportContactInput, options: { overwrite: boolean; reset: boolean },
+): Promise<ImportAnswer> {
+  const checked = checkContact(input);
+  const campaign = await resolveCampaign(db, client, input.DiallerCampaignsID, input.DiallerCampaignsName);
   const at = new Date(now);
-  let id: number;
+  const { prepared, rejected } = await prepareContacts(db, client.id, campaign.timeZone, [{ row: 1, contact: checked }], at);
+  if (rejected[0]) throw new InvalidField(rejected[0].field ?? 'body', rejected[0].reason);
+  let written: Awaited<ReturnType<typeof writeBatch>>;
   try {
-    id = await db.transaction().execute(async (trx) => {
-      if (overwrite && fields.userData !== null) {
-        await lockContactKey(trx, campaignId, fields.userData);
-        const existing = await contactIdByUserData(trx, campaignId, fields.userData);
-        if (existing !== undefined) {
-          await overwriteContact(trx, existing, fields, at);
-          return existing;
-        }
-      }
-      return insertContact(trx, client.id, campaignId, fields, at);
-    });
+    written = await db.transaction().execute((trx) => writeBatch(trx, client.id, campaign.id, prepared, { ...options, now: at }));
   } catch (error) {
     // The campaign was deleted between the lookup and the insert.
     if (isForeignKeyViolation(error)) throw new CampaignNotFound();
     throw error;
   }
-  return contactTexts(db, client.id, id, client.timeZone);
+  if (written.rejected[0]) throw new Conflict(`Dialler contact: ${written.rejected[0].reason}`);
+  const outcome = written.outcomes[0]!;
+  return { texts: await contactTexts(db, client.id, outcome.target.id!, client.timeZone), doNotCall: outcome.doNotCall };
 }
