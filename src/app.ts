@@ -19,11 +19,18 @@ import { groupRoutes } from './modules/groups/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { contactRoutes } from './modules/contacts/routes.ts';
+import { adminContactFileRoutes } from './modules/contacts/file-routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { workRoutes } from './modules/work/routes.ts';
 import { pushRoutes } from './modules/push/routes.ts';
+import { diallerRoutes } from './modules/dialler/routes.ts';
+import { doNotCallRoutes } from './modules/donotcall/routes.ts';
+import { incomingCallRoutes } from './modules/dialler/incoming-call-routes.ts';
+import { whyNotRoutes } from './modules/dialler/why-not-routes.ts';
+import { contactHistoryRoutes } from './modules/dialler/history-routes.ts';
 import { mayDistribute } from './db/changes.ts';
 import { Distributor } from './distributor/distributor.ts';
+import { DiallerEngine } from './dialler/engine.ts';
 import { CredentialCache } from './http/credential-cache.ts';
 import { installRequestLimits } from './http/rate-limit.ts';
 import { installMetrics, logAtDebug, Metrics } from './http/metrics.ts';
@@ -36,6 +43,7 @@ declare module 'fastify' {
     /** Credentials verified by this instance (see src/http/credential-cache.ts). */
     credentials: CredentialCache;
     distributor: Distributor;
+    dialler: DiallerEngine;
     /** Whether this instance runs the engine (and the other background sweeps). */
     distributorRunning: boolean;
   }
@@ -98,18 +106,24 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     onPass: metrics.onPass,
   });
   app.decorate('distributor', distributor);
+  const dialler = new DiallerEngine(options.store.db, options.clock ?? systemClock, {
+    onError: (error) => app.log.error({ err: error }, 'dialler pass failed'),
+  });
+  app.decorate('dialler', dialler);
   app.decorate('distributorRunning', options.distribute === true);
   if (options.distribute) {
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
       unsubscribe = options.store.onChange((payload) => {
         if (mayDistribute(payload)) distributor.wake(payload);
+        dialler.wake(payload);
       });
       distributor.start();
+      dialler.start();
     });
     app.addHook('onClose', async () => {
       unsubscribe();
-      await distributor.stop();
+      await Promise.all([distributor.stop(), dialler.stop()]);
     });
   }
   app.setValidatorCompiler(validatorCompiler);
@@ -147,6 +161,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(async (admin) => {
     admin.addHook('onRequest', authenticateAdmin);
     await admin.register(clientRoutes);
+    await admin.register(adminContactFileRoutes);
   }, { prefix: API_PREFIX });
 
   await app.register(async (client) => {
@@ -160,6 +175,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await client.register(agentRoutes);
     await client.register(workRoutes);
     await client.register(pushRoutes);
+    await client.register(diallerRoutes);
+    await client.register(doNotCallRoutes);
+    await client.register(incomingCallRoutes);
+    await client.register(whyNotRoutes);
+    await client.register(contactHistoryRoutes);
   }, { prefix: `${API_PREFIX}/:ClientsID` });
 
   return app;

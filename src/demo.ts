@@ -1,6 +1,7 @@
 // Demo data for a first look: on an empty store, one client account (ClientsID 1) with groups,
-// agents, events and the campaign "Campaign 1000". Everything goes through the public API
-// (app.inject), so the demo exercises exactly what integrators use.
+// agents, events, the campaign "Campaign 1000" and a running preview campaign with an agent in
+// it. Everything goes through the public API (app.inject), so the demo exercises exactly what
+// integrators use.
 import type { FastifyInstance } from 'fastify';
 import { createClient } from './modules/clients/service.ts';
 
@@ -8,7 +9,7 @@ export interface DemoCredentials {
   clientId: number;
   token: string;
   /** Demo agents logged in to the ACD and their groups, with a session token each. */
-  agents: { uid: string; password: string; token: string }[];
+  agents: { uid: string; password: string; token: string; work: string }[];
 }
 
 /** The demo agents' password: a demo store is for trying things out, never for production. */
@@ -19,6 +20,9 @@ export const DEMO_AGENT_PASSWORD = 'demo-agent-password';
  * flow and type it out before the offer moves on (jtel's default is 30 s).
  */
 export const DEMO_OFFER_TIMEOUT_SECONDS = 3600;
+
+/** The demo campaign's preview time, for the same reason: the call starts by itself after it. */
+export const DEMO_PREVIEW_SECONDS = 3600;
 
 /** Seeds the demo when the store holds no client yet; returns its credentials, else undefined. */
 export async function seedDemo(app: FastifyInstance): Promise<DemoCredentials | undefined> {
@@ -92,9 +96,38 @@ async function seed(app: FastifyInstance): Promise<DemoCredentials> {
   for (const [name, phone, userData] of [['Müller GmbH', '4930111222', 'C-1001'], ['Schulz KG', '4940333444', 'C-1002'], ['Becker AG', '4989555666', 'C-1003']]) {
     await call('POST', '/dialler/contacts/import?overwriteDuplicates=true', { Name: name, DiallerCampaignsID: campaign!.ID, PhoneNumber1: phone, UserData: userData });
   }
-  // Two agents ready for work, so the events above are offered as soon as the server runs.
+
+  // A running preview campaign worked by the group "Outbound": contacts in several time zones
+  // (from their number's country, or given), called only inside their own local windows.
+  const outbound = await call('POST', '/acd/groups/create', { Name: 'Outbound', GroupType: 'Standalone', OfferTimeoutSeconds: DEMO_OFFER_TIMEOUT_SECONDS });
+  const dora = await call('POST', '/users/create', { UID: 'dora.dialler', FirstName: 'Dora', LastName: 'Fischer', Email: 'dora.fischer@example.com' });
+  await call('PUT', `/acd/groups/group/${outbound!.ID}/members/${dora!.ID}`, { Skills: {} });
+  const preview = await call('POST', '/dialler/campaigns/create', {
+    Name: 'Renewals preview', LanguagesID: 1, Mode: 'Preview', AcdGroupsID: outbound!.ID, bRunning: true,
+    ContactPreviewTime: DEMO_PREVIEW_SECONDS, nMaxTriesPerDay: 3,
+    TimeWindows: [1, 2, 3, 4, 5, 6, 7].map((Weekday) => ({ Weekday, From: '00:00', To: '24:00' })),
+    ResultCodes: [
+      { ExportKey: 'RENEWED', DiallerResultCodesTypesID: 1, Content: { '1': 'Renewed', '2': 'Verlängert' } },
+      { ExportKey: 'DECLINED', DiallerResultCodesTypesID: 2, Content: { '1': 'Declined', '2': 'Abgelehnt' } },
+      { ExportKey: 'NOTEL', DiallerResultCodesTypesID: 2, bAllowDelete: false, Content: { '1': 'No phone number', '2': 'Keine Rufnummer' } },
+      { ExportKey: 'LATER', DiallerResultCodesTypesID: 3, TimeOffset: 120, bAgentBound: true, Content: { '1': 'Call again later', '2': 'Wiedervorlage' } },
+      { ExportKey: 'APPOINTMENT', DiallerResultCodesTypesID: 4, bAgentBound: true, Content: { '1': 'Appointment', '2': 'Termin' } },
+    ],
+    AbortOnNoTelNumberResultCode: 'NOTEL',
+  });
+  for (const contact of [
+    { Name: 'Hoffmann', FirstName: 'Lena', PhoneNumber1: '+4930555010', PhoneNumber2: '+4915155501', UserData: 'R-2001' },
+    { Name: 'Smith', FirstName: 'Oliver', PhoneNumber1: '+442079460000', UserData: 'R-2002' },
+    { Name: 'Dubois', FirstName: 'Camille', PhoneNumber1: '+33140000000', UserData: 'R-2003', Priority: 5 },
+    { Name: 'Johnson', FirstName: 'Emma', PhoneNumber1: '+12125550100', TimeZone: 'America/New_York', UserData: 'R-2004' },
+    { Name: 'Tanaka', FirstName: 'Yuki', PhoneNumber1: '+81355500000', UserData: 'R-2005' },
+  ]) {
+    await call('POST', '/dialler/contacts/import', { ...contact, DiallerCampaignsID: preview!.ID });
+  }
+  // Two agents ready for ACD work, so the events above are offered as soon as the server runs,
+  // and Dora in the preview campaign: its first contact is hers as the server starts.
   const ready = [];
-  for (const [user, groups] of [[anna, [service, agents]], [ben, [service, sales, agents]]] as const) {
+  for (const [user, groups, campaigns] of [[anna, [service, agents], []], [ben, [service, sales, agents], []], [dora, [], [preview]]] as const) {
     await call('PUT', `/users/user/${user!.ID}/password`, { Password: DEMO_AGENT_PASSWORD });
     const login = await app.inject({ method: 'POST', url: `${base}/agents/login`, payload: { UID: user!.UID, Password: DEMO_AGENT_PASSWORD } });
     if (login.statusCode !== 200) throw new Error(`demo seed: agent login answered ${login.statusCode} ${login.body}`);
@@ -103,9 +136,10 @@ async function seed(app: FastifyInstance): Promise<DemoCredentials> {
       const res = await app.inject({ method: 'POST', url: base + path, headers: { authorization: `Bearer ${session.Token}` } });
       if (res.statusCode !== 200) throw new Error(`demo seed: POST ${path} answered ${res.statusCode} ${res.body}`);
     };
-    await asAgent('/agents/me/acd/login');
+    if (groups.length > 0) await asAgent('/agents/me/acd/login');
     for (const group of groups) await asAgent(`/agents/me/groups/${group!.ID}/login`);
-    ready.push({ uid: user!.UID!, password: DEMO_AGENT_PASSWORD, token: session.Token });
+    for (const campaign of campaigns) await asAgent(`/agents/me/dialler/campaigns/${campaign!.ID}/login`);
+    ready.push({ uid: user!.UID!, password: DEMO_AGENT_PASSWORD, token: session.Token, work: campaigns.length > 0 ? '/agents/me/dialler' : '/agents/me/events' });
   }
   return { clientId: ClientsID, token: Token, agents: ready };
 }

@@ -145,8 +145,8 @@ function printBanner(out: (line: string) => void, url: string, store: Store, adm
     out('  Try:');
     out(`    curl -s -H "Authorization: Bearer ${demo.token}" ${base}/acd/events`);
     for (const agent of demo.agents) {
-      out(`  Agent ${agent.uid} (password ${agent.password}) is logged in; their inbox:`);
-      out(`    curl -s -H "Authorization: Bearer ${agent.token}" ${base}/agents/me/events`);
+      out(`  Agent ${agent.uid} (password ${agent.password}) is logged in; their ${agent.work.endsWith('dialler') ? 'dialler work' : 'inbox'}:`);
+      out(`    curl -s -H "Authorization: Bearer ${agent.token}" ${base}${agent.work}`);
     }
   }
   out('');

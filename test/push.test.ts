@@ -9,6 +9,7 @@ import { build } from '../src/app.ts';
 import { openStore } from '../src/db/store.ts';
 import { describeStores } from './helper.ts';
 import { deleteExpired } from '../src/modules/push/repository.ts';
+import { announceChanges, changedParties, changeValues, ContactChange, noticesOf, recordChanges } from '../src/db/changes.ts';
 import { act, newEvent, pass, readyAgent, standaloneGroup } from './fixtures-distribution.ts';
 
 interface SseMessage { id: string; event: string; data: any }
@@ -107,6 +108,41 @@ describeStores('live push', (h) => {
       streamA.close();
       supervisor.close();
       foreign.close();
+    }
+  });
+
+  it('streams a dialler contact change to the agent it names and to the supervisor', async () => {
+    const c = await h.newClient({ TimeZone: 'UTC' });
+    const group = await standaloneGroup(c);
+    const a = await readyAgent(h, c, group);
+    const b = await readyAgent(h, c, group);
+    const streamA = await connect(`${origin}${c.base}/agents/me/stream`, a.token);
+    const streamB = await connect(`${origin}${c.base}/agents/me/stream`, b.token);
+    const supervisor = await connect(`${origin}${c.base}/supervisor/stream`, c.token);
+    try {
+      const { rows: [campaign] } = await sql<{ id: number }>`
+        INSERT INTO dialler_campaigns (client_id, name) VALUES (${c.id}, 'Push test') RETURNING id`.execute(h.store.db);
+      const { rows: [contact] } = await sql<{ id: number }>`
+        INSERT INTO dialler_contacts (client_id, campaign_id, name, time_zone) VALUES (${c.id}, ${campaign!.id}, 'Ada', 'UTC') RETURNING id`.execute(h.store.db);
+      const { rows } = await sql<{ client_id: number; agent_id: number | null }>`
+        WITH ${recordChanges(ContactChange, changeValues(ContactChange, [{
+          client_id: c.id, campaign_id: campaign!.id, contact_id: contact!.id, attempt_id: null, change: 'HandedOut', state: 'InProgress',
+          user_id: a.userId, phone_index: 1, phone_number: '+4930123456', cause: null, result_code_id: null, appointment_at: null,
+          comment: null, actor: 'dialler', reason: null, created_at: new Date(h.clock.now()),
+        }]))}
+        ${changedParties(ContactChange)}`.execute(h.store.db);
+      await announceChanges(h.store.db, noticesOf(rows));
+      for (const stream of [streamA, supervisor]) {
+        const [m] = await stream.take(1);
+        assert.equal(m!.event, 'contact');
+        assert.deepEqual([m!.data.DiallerContactsID, m!.data.UsersID, m!.data.Change], [contact!.id, a.userId, 'HandedOut']);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await streamB.take(0), [], 'another agent does not see it');
+    } finally {
+      streamA.close();
+      streamB.close();
+      supervisor.close();
     }
   });
 

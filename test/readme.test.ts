@@ -39,9 +39,12 @@ export function readmeCommands(markdown: string): string[] {
 async function startDemo(dataDir: string, port: number): Promise<{ server: Served; banner: Banner }> {
   const server = await serve(serverEnv({ SWITCHBOARD_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: process.env.LOG_LEVEL }), ['--demo']);
   const out = server.out;
-  // The banner ends with the last agent's inbox line and a blank line.
-  const match = /Client token:\s+(\S+)[\s\S]*Agent ben\.meyer[^\n]*\n\s+curl[^\n]*\n\n/.exec(out);
-  if (!match) throw new Error(`the demo banner is incomplete: ${out}`);
+  // The banner ends with the last agent's line of work and a blank line.
+  const match = /Client token:\s+(\S+)[\s\S]*Agent dora\.dialler[^\n]*\n\s+curl[^\n]*\n\n/.exec(out);
+  if (!match) {
+    await stop(server, 'SIGTERM', 10_000);
+    throw new Error(`the demo banner is incomplete: ${out}`);
+  }
   return {
     server,
     banner: {
@@ -98,11 +101,11 @@ function checkAnswer({ command, output, exitCode }: Answer): unknown {
     return undefined;
   }
   assert.equal(exitCode, 0, why);
-  if (/^A=/.test(command)) {
+  if (/^[AD]=/.test(command)) {
     assert.match(output, /^sbs_[\w-]+$/, why);
     return undefined;
   }
-  if (/^E=/.test(command)) {
+  if (/^[ECN]=/.test(command)) {
     assert.match(output, /^\d+$/, why);
     return undefined;
   }
@@ -140,7 +143,7 @@ describe('README commands against a fresh demo', { timeout: 120_000 }, () => {
 
   // First, as a reader would: a new password for anna (the README's flow) ends her banner session.
   it('runs the start banner\'s curl lines as printed', async () => {
-    assert.equal(banner.curls.length, 3, banner.curls.join('\n'));
+    assert.equal(banner.curls.length, 4, banner.curls.join('\n'));
     const answers = await runInBash(banner.curls, {});
     for (const answer of answers) {
       const body = checkAnswer(answer) as { records?: unknown[] };
@@ -159,5 +162,11 @@ describe('README commands against a fresh demo', { timeout: 120_000 }, () => {
     assert.equal(recordOf('/accept"')?.AcdEventStatusID, 20);
     assert.equal(recordOf('/remind"')?.AcdEventStatusID, 40);
     assert.equal(recordOf('/done"')?.AcdEventStatusID, 99);
+    // The dialler flow: Dora holds a contact in preview, dials the number named, and the Delay
+    // bound to her leaves the contact waiting for later.
+    assert.equal((recordOf('"$B/agents/me/dialler"')?.Contacts as { HoldKind: string }[])[0]?.HoldKind, 'Preview');
+    assert.match(String(recordOf('/start"')?.PhoneNumber), /^\+\d+$/);
+    assert.equal(recordOf('/result"')?.bRepeated, false);
+    assert.equal(recordOf('/whyNot"')?.Reason, 'DelayPending');
   });
 });

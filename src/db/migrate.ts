@@ -11,6 +11,7 @@ import * as fedHistory from './migrations/008_fed_history.ts';
 import * as eventReferences from './migrations/009_event_references.ts';
 import * as rateLimits from './migrations/010_rate_limits.ts';
 import * as oneChangeRecord from './migrations/011_one_change_record.ts';
+import * as diallerEngine from './migrations/012_dialler_engine.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '009_event_references': eventReferences,
   '010_rate_limits': rateLimits,
   '011_one_change_record': oneChangeRecord,
+  '012_dialler_engine': diallerEngine,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -134,6 +134,25 @@ export interface DiallerCampaignsTable {
   user_data: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The dialler engine's settings (migration 012). */
+  mode: Generated<'Manual' | 'Preview' | 'Progressive' | 'External'>;
+  group_id: number | null;
+  n_max_tries: Generated<number>;
+  n_max_tries_per_number: Generated<number>;
+  n_max_tries_per_day: Generated<number>;
+  retry_delays: ColumnType<Record<string, number>, string | undefined, string>;
+  time_zone: string | null;
+  b_running: Generated<boolean>;
+  weight: Generated<number>;
+  appointment_fallback_minutes: number | null;
+}
+
+export interface DiallerRestrictedPeriodsTable {
+  id: Id;
+  campaign_id: number;
+  date_from: string;
+  date_to: string;
+  name: string | null;
 }
 
 export interface DiallerResultCodesTable {
@@ -172,6 +191,75 @@ export interface DiallerContactsTable {
   user_data: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Dialler state (migration 012; src/domain/dialler-contact.ts says what each means). */
+  n_tries_phone_number1: Generated<number>; n_phone_number1_last_cause: number | null; b_phone_number1_invalid: Generated<boolean>;
+  n_tries_phone_number2: Generated<number>; n_phone_number2_last_cause: number | null; b_phone_number2_invalid: Generated<boolean>;
+  n_tries_phone_number3: Generated<number>; n_phone_number3_last_cause: number | null; b_phone_number3_invalid: Generated<boolean>;
+  n_tries_phone_number4: Generated<number>; n_phone_number4_last_cause: number | null; b_phone_number4_invalid: Generated<boolean>;
+  n_tries_phone_number5: Generated<number>; n_phone_number5_last_cause: number | null; b_phone_number5_invalid: Generated<boolean>;
+  n_tries_phone_number6: Generated<number>; n_phone_number6_last_cause: number | null; b_phone_number6_invalid: Generated<boolean>;
+  time_zone: string;
+  time_zone_source: Generated<'Contact' | 'Country' | 'Campaign'>;
+  priority: Generated<number>;
+  state: Generated<'Waiting' | 'InProgress' | 'Done' | 'Aborted'>;
+  due_rank: Generated<number>;
+  dt_next_try: Generated<Date | string>;
+  n_tries: Generated<number>;
+  n_tries_day: Generated<number>;
+  tries_day: string | null;
+  next_phone_index: number | null;
+  reserved_user_id: number | null;
+  follow_up_user_id: number | null;
+  follow_up_at: Date | string | null;
+  bound_user_id: number | null;
+  bound_until: Date | string | null;
+  last_user_id: number | null;
+  result_code_id: number | null;
+  result_export_key: string | null;
+  closed_reason: string | null;
+  hold_kind: 'Preview' | 'Progressive' | 'Manual' | 'External' | null;
+  holder_user_id: number | null;
+  lease_id: string | null;
+  hold_until: Date | string | null;
+  attempt_id: string | null;
+  attempt_phone_index: number | null;
+  attempt_started_at: Date | string | null;
+}
+
+export interface DiallerContactHistoryTable {
+  id: ColumnType<string, never, never>;
+  client_id: number;
+  campaign_id: number;
+  contact_id: number;
+  attempt_id: string | null;
+  change: string;
+  state: string;
+  user_id: number | null;
+  phone_index: number | null;
+  phone_number: string | null;
+  cause: number | null;
+  result_code_id: number | null;
+  appointment_at: Date | string | null;
+  comment: string | null;
+  actor: string;
+  reason: string | null;
+  created_at: Timestamp;
+}
+
+export interface DiallerCampaignLoginsTable {
+  campaign_id: number;
+  user_id: number;
+  created_at: Timestamp;
+}
+
+export interface DiallerDoNotCallTable {
+  id: Id;
+  client_id: number;
+  number: string;
+  b_prefix: Generated<boolean>;
+  expires_at: Date | string | null;
+  reason: string | null;
+  created_at: Timestamp;
 }
 
 export interface AgentCredentialsTable {
@@ -194,6 +282,8 @@ export interface AgentStatesTable {
   capacity: ColumnType<Record<string, number>, string | undefined, string>;
   last_state_change_at: Date | string | null;
   last_offer_at: Date | string | null;
+  /** Dialler contacts the agent holds (migration 012): no ACD offer while above 0. */
+  dialler_held: Generated<number>;
 }
 
 /** When each agent last finished a piece of work (migration 006). */
@@ -231,7 +321,7 @@ export interface PushMessagesTable {
   id: ColumnType<string, never, never>;
   client_id: number;
   agent_id: number | null;
-  topic: 'event' | 'agent';
+  topic: 'event' | 'agent' | 'contact';
   data: ColumnType<Record<string, unknown>, string, string>;
   created_at: Timestamp;
   xid: ColumnType<string, never, never>;
@@ -251,6 +341,10 @@ export interface Database {
   dialler_result_code_texts: DiallerResultCodeTextsTable;
   dialler_time_windows: DiallerTimeWindowsTable;
   dialler_contacts: DiallerContactsTable;
+  dialler_restricted_periods: DiallerRestrictedPeriodsTable;
+  dialler_contact_history: DiallerContactHistoryTable;
+  dialler_campaign_logins: DiallerCampaignLoginsTable;
+  dialler_do_not_call: DiallerDoNotCallTable;
   agent_credentials: AgentCredentialsTable;
   agent_sessions: AgentSessionsTable;
   agent_states: AgentStatesTable;

@@ -27,8 +27,8 @@ export async function lockAgentCapacity<R = never>(
   db: Kysely<Database>, userIds: number[], presentIn?: number, alongside?: RawBuilder<R>,
 ): Promise<{ agents: LockedAgent[]; alongside: R[] }> {
   if (userIds.length === 0) return { agents: [], alongside: [] };
-  const { rows: states } = await sql<{ user_id: number; capacity: Record<string, number>; idle_since: Date | string | null }>`
-    SELECT s.user_id, s.capacity, greatest(s.last_offer_at, f.last_agent_time) AS idle_since
+  const { rows: states } = await sql<{ user_id: number; capacity: Record<string, number>; idle_since: Date | string | null; dialler_held: number }>`
+    SELECT s.user_id, s.capacity, greatest(s.last_offer_at, f.last_agent_time) AS idle_since, s.dialler_held
     FROM agent_states s LEFT JOIN agent_finishes f ON f.user_id = s.user_id
     WHERE s.user_id = ANY(${userIds}::int[])
     ORDER BY s.user_id FOR UPDATE OF s`.execute(db);
@@ -51,6 +51,9 @@ export async function lockAgentCapacity<R = never>(
   const present = new Set(held.filter((h) => h.type_id === null).map((h) => h.agent_id));
   const agents = states.map((s) => {
     const free: Record<string, number> = { ...DEFAULT_CAPACITY, ...s.capacity };
+    // An agent with a dialler contact in hand takes no ACD work (src/dialler/sql/hand-out.ts
+    // decides the other way round under this same lock).
+    if (s.dialler_held > 0) for (const type of Object.keys(free)) free[type] = 0;
     for (const h of held) if (h.agent_id === s.user_id && h.type_id !== null) free[String(h.type_id)] = (free[String(h.type_id)] ?? 0) - h.n!;
     return {
       userId: s.user_id, free, idleSinceMs: s.idle_since === null ? null : new Date(s.idle_since).getTime(),

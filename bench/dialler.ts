@@ -1,0 +1,215 @@
+// Benchmark of the dialler engine's hand-out on a big campaign: 1,000,000 contacts in one
+// Progressive campaign, 10 % due now, 30 % retries coming due over the next hour, 30 % delays
+// days ahead and 30 % in zones outside their window (eight zones in all), worked by N concurrent
+// agents for BENCH_SECONDS; then the why-not-dialled answers on that campaign.
+//
+//   npm run bench:dialler                                   (embedded store, PGlite)
+//   npm run bench:dialler -- --postgres                     (PostgreSQL: a fresh database on DATABASE_URL's
+//   TEST_DATABASE_URL=postgres://… npm run bench:dialler     server, or TEST_DATABASE_URL's; default local)
+//   BENCH_SECONDS=600 BENCH_AGENTS=32 BENCH_CONTACTS=1000000 npm run bench:dialler -- --postgres
+//
+// What is measured, in this process, on the store's own connections (no HTTP, no server): each
+// agent is a loop of handOutToAgent (the engine's step for one free agent: its lock, the probes,
+// the candidate's lock, the hold, the history row and the feed message) and postResult (the
+// result that frees the agent again), as the engine and the result endpoint call them.
+// handoutP95Ms is the p95 of handOutToAgent's duration; handoutsPerSec counts hand-outs whose
+// result was posted, over the measured time (after a 5 s warm-up). Results: 60 % a no-contact
+// cause (retry after 1-2 minutes), 25 % Done, 10 % Abort, 5 % a Delay of 1 minute, so the due
+// share does not run dry over a long run.
+// whyNotContactMs: p95 of contactWhyNot over 200 random contacts; whyNotCampaignMs: median of three
+// campaignWhyNot over the whole campaign (the service functions behind GET …/whyNot).
+//
+// Ends with one JSON line
+// {"store","contacts","handoutP95Ms","handoutsPerSec","whyNotContactMs","whyNotCampaignMs"}.
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database } from '../src/db/schema.ts';
+import { openStore, type Store } from '../src/db/store.ts';
+import { createClient } from '../src/modules/clients/service.ts';
+import { createCampaign } from '../src/modules/campaigns/service.ts';
+import { handOutToAgent } from '../src/dialler/hand-out.ts';
+import { postResult, type ResultInput } from '../src/dialler/actions.ts';
+import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
+import { campaignWhyNot, contactWhyNot } from '../src/modules/dialler/why-not.ts';
+import { round, withFreshDatabase, withTempDir } from './support.ts';
+import { ms, percentile, type Query } from './sim/audit.ts';
+import { calendarOf, campaignCreateBody, configureCampaign, dailyWindows, insertContacts, WORLD_ZONES, zonesBy } from './dialler-support.ts';
+
+function setting(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+const CONTACTS = setting('BENCH_CONTACTS', 1_000_000);
+const AGENTS = setting('BENCH_AGENTS', 32);
+const SECONDS = setting('BENCH_SECONDS', 60);
+const WARM_UP_SECONDS = 5;
+const POSTGRES = process.argv.includes('--postgres') || process.env.BENCH_STORE === 'postgres' || Boolean(process.env.TEST_DATABASE_URL);
+const WINDOW_FROM = '08:00';
+const WINDOW_HOURS = 12;
+
+const kyselyQuery = (db: Kysely<Database>): Query => async (text, params) => (await db.executeQuery(CompiledQuery.raw(text, params ?? []))).rows as Record<string, any>[];
+
+interface Setup { clientId: number; campaignId: number; agentIds: number[]; contacts: number }
+
+async function setUp(store: Store, now: number): Promise<Setup> {
+  const db = store.db;
+  const query = kyselyQuery(db);
+  const { ClientsID: clientId } = await createClient(db, { Name: `Dialler bench ${process.pid}`, TimeZone: 'Europe/Berlin' });
+  const group = await db.insertInto('acd_groups').values({ client_id: clientId, name: 'Outbound', group_type: 'Standalone' }).returning('id').executeTakeFirstOrThrow();
+  await createCampaign(db, { id: clientId, timeZone: 'Europe/Berlin' }, now, campaignCreateBody('Bench campaign') as never);
+  const [{ id: campaignId }] = await query('SELECT id FROM dialler_campaigns WHERE client_id = $1', [clientId]);
+  const windows = dailyWindows(WINDOW_FROM, WINDOW_HOURS);
+  await configureCampaign(query, campaignId, {
+    mode: 'Progressive', groupId: group.id, previewSeconds: 0, windows,
+    retryDelays: { Busy: 1, NoAnswer: 2, AnsweringMachine: 2, Other: 1 }, maxTries: 1000, maxTriesPerNumber: 1000, maxTriesPerDay: 1000,
+  });
+  forgetCampaignConfig(db, campaignId);
+  // Four zones inside their window for the whole run (and an hour more), four outside it.
+  const zones = zonesBy(calendarOf(windows), WORLD_ZONES, now, now + (SECONDS + 3600) * 1000);
+  const open = spread(zones.open, 4);
+  const closed = spread(zones.closed, 4);
+  if (open.length === 0 || closed.length === 0) throw new Error(`no open or no closed zones: ${JSON.stringify(zones)}`);
+  console.log(`zones inside their window: ${open.join(', ')}; outside: ${closed.join(', ')}`);
+  const share = (p: number) => Math.round(CONTACTS * p);
+  const started = performance.now();
+  const contacts = await insertContacts(query, clientId, campaignId, [
+    { count: share(0.1), zones: open, rank: 4, due: 'now' },
+    { count: share(0.3), zones: open, rank: 3, due: { at: now, spreadMs: 3_600_000 } },
+    { count: share(0.3), zones: [...open, ...closed], rank: 2, due: { at: now + 86_400_000, spreadMs: 6 * 86_400_000 } },
+    { count: CONTACTS - share(0.1) - 2 * share(0.3), zones: closed, rank: 4, due: 'now' },
+  ], now);
+  console.log(`${contacts} contacts inserted in ${round((performance.now() - started) / 1000, 1)} s`);
+  await query('ANALYZE dialler_contacts');
+  const agentIds: number[] = [];
+  for (let i = 0; i < AGENTS; i++) {
+    const [{ id }] = await query('INSERT INTO users (client_id, uid) VALUES ($1, $2) RETURNING id', [clientId, `agent${i + 1}`]);
+    await query('INSERT INTO acd_group_members (group_id, user_id) VALUES ($1, $2)', [group.id, id]);
+    await query('INSERT INTO agent_states (user_id, b_logged_in) VALUES ($1, true)', [id]);
+    await query('INSERT INTO dialler_campaign_logins (campaign_id, user_id, created_at) VALUES ($1, $2, now())', [campaignId, id]);
+    agentIds.push(id);
+  }
+  return { clientId, campaignId, agentIds, contacts };
+}
+
+/** Up to n of the zones, spread over the list (so over the globe). */
+function spread(zones: string[], n: number): string[] {
+  if (zones.length <= n) return zones;
+  return Array.from({ length: n }, (_, i) => zones[Math.floor((i * zones.length) / n)]);
+}
+
+function resultFor(attemptId: string): ResultInput {
+  const r = Math.random();
+  if (r < 0.3) return { attemptId, cause: 'Busy' };
+  if (r < 0.6) return { attemptId, cause: 'NoAnswer' };
+  if (r < 0.85) return { attemptId, exportKey: 'DONE' };
+  if (r < 0.95) return { attemptId, exportKey: 'NOTINTERESTED' };
+  return { attemptId, exportKey: 'SOON' };
+}
+
+interface LoadResult { handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number }
+
+async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
+  const measureFrom = performance.now() + WARM_UP_SECONDS * 1000;
+  const end = measureFrom + SECONDS * 1000;
+  const out: LoadResult = { handOuts: 0, seconds: SECONDS, latencies: [], empty: 0, busy: 0, errors: 0 };
+  let lastReport = performance.now();
+  let reported = 0;
+  const agent = async (agentId: number) => {
+    while (performance.now() < end) {
+      const configs = [...(await campaignConfigs(db, [s.campaignId])).values()];
+      const t0 = performance.now();
+      const handed = await handOutToAgent(db, agentId, configs, Date.now());
+      const t1 = performance.now();
+      if (handed === null || handed === 'busy') {
+        if (handed === null) out.empty++;
+        else out.busy++;
+        await sleep(20);
+        continue;
+      }
+      try {
+        await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
+      } catch (error) {
+        out.errors++;
+        if (out.errors <= 5) console.log(`result failed: ${(error as Error).message}`);
+      }
+      if (t0 >= measureFrom && performance.now() <= end) {
+        out.handOuts++;
+        out.latencies.push(t1 - t0);
+      }
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        console.log(`  ${out.handOuts} hand-outs measured, ${Math.round((out.handOuts - reported) / 10)}/s over the last 10 s`);
+        reported = out.handOuts;
+      }
+    }
+  };
+  await Promise.all(s.agentIds.map(agent));
+  return out;
+}
+
+async function whyNot(db: Kysely<Database>, s: Setup): Promise<{ contact: number | null; campaign: number | null }> {
+  const client = { id: s.clientId, timeZone: 'Europe/Berlin' };
+  const { rows } = await sql<{ id: number }>`SELECT id FROM dialler_contacts WHERE campaign_id = ${s.campaignId}
+    ORDER BY random() LIMIT 200`.execute(db);
+  const perContact: number[] = [];
+  for (const { id } of rows) {
+    const t0 = performance.now();
+    await contactWhyNot(db, client, id, undefined, Date.now());
+    perContact.push(performance.now() - t0);
+  }
+  const perCampaign: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const answer = await campaignWhyNot(db, s.clientId, s.campaignId, Date.now());
+    perCampaign.push(performance.now() - t0);
+    if (i === 0) console.log(`why not, campaign: ${JSON.stringify(answer)}`);
+  }
+  console.log(`why not per contact: p50 ${ms(percentile(perContact, 50))} ms, p95 ${ms(percentile(perContact, 95))} ms (${perContact.length} contacts); ` +
+    `per campaign: ${perCampaign.map((v) => ms(v)).join(', ')} ms`);
+  return { contact: ms(percentile(perContact, 95)), campaign: ms(percentile(perCampaign, 50)) };
+}
+
+async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
+  const now = Date.now();
+  const s = await setUp(store, now);
+  console.log(`${name}: ${AGENTS} agents, ${SECONDS} s measured after ${WARM_UP_SECONDS} s warm-up`);
+  const r = await load(store.db, s);
+  const p = (q: number) => ms(percentile(r.latencies, q));
+  console.log(`hand-outs: ${r.handOuts} in ${r.seconds} s = ${round(r.handOuts / r.seconds, 1)}/s; handOutToAgent p50 ${p(50)} ms, p95 ${p(95)} ms, ` +
+    `p99 ${p(99)} ms, max ${p(100)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors`);
+  const { rows: byState } = await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM dialler_contacts
+    WHERE campaign_id = ${s.campaignId} GROUP BY state ORDER BY state`.execute(store.db);
+  console.log(`contacts by state: ${byState.map((b) => `${b.state} ${b.n}`).join(', ')}`);
+  let why: { contact: number | null; campaign: number | null } = { contact: null, campaign: null };
+  try {
+    why = await whyNot(store.db, s);
+  } catch (error) {
+    console.log(`why not: not measured (${(error as Error).message})`);
+  }
+  console.log(JSON.stringify({
+    store: name, contacts: s.contacts, handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
+    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign,
+  }));
+}
+
+if (POSTGRES) {
+  if (!process.env.DATABASE_URL && process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+  await withFreshDatabase('sb_bench_dialler', async (url) => {
+    const store = await openStore({ databaseUrl: url });
+    try {
+      await run(store, 'postgres');
+    } finally {
+      await store.close();
+    }
+  });
+} else {
+  await withTempDir('sb-bench-dialler', async (dir) => {
+    const store = await openStore({ dataDir: dir });
+    try {
+      await run(store, 'pglite');
+    } finally {
+      await store.close();
+    }
+  });
+}

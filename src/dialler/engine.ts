@@ -1,0 +1,198 @@
+// The dialler's loop in one process, beside the ACD distributor and built like it: no state that
+// matters in memory (holds and timers are columns, claims are row locks), so any number of
+// instances run it side by side and a killed one leaves only holds that run out. It wakes on a
+// change (any instance's, through the store's notices), at the next timer, and on a sweep — the
+// sweep is also what notices a retry or a window coming due, which no change announces.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import { decodeNotice } from '../db/changes.ts';
+import { nextTimerAt, releaseBindings, runDueHolds } from './actions.ts';
+import { handOutToAgent, type HandedOut } from './hand-out.ts';
+import { campaignConfigs } from './sql/campaign-config.ts';
+
+/**
+ * Hand-outs a pass runs at once. Each holds a pool connection for a few statements; four keep a
+ * pass short with 100 agents waiting without taking the pool from the API (PGlite, with one
+ * connection, runs them one after another anyway).
+ */
+const HAND_OUT_CONCURRENCY = 4;
+
+export interface DiallerEngineOptions {
+  /** Backup sweep, and how soon a contact coming due is handed out (ms). */
+  sweepMs?: number;
+  batch?: number;
+  onError?: (error: unknown) => void;
+  /** Told of every hand-out (metrics, tests). */
+  onHandOut?: (handedOut: HandedOut, latencyMs: number) => void;
+}
+
+export interface DiallerPassResult {
+  holds: number;
+  handedOut: number;
+  /** Agents another transaction held (an ACD offer, another instance): theirs this time. */
+  busyAgents: number;
+}
+
+export class DiallerEngine {
+  readonly #db: Kysely<Database>;
+  readonly #clock: Clock;
+  readonly #sweepMs: number;
+  readonly #batch: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #onHandOut: (handedOut: HandedOut, latencyMs: number) => void;
+  #running: Promise<void> | null = null;
+  #again = false;
+  /** Agents logged in to any campaign, as the last full look found them (see wake). */
+  #diallerAgents = new Set<number>();
+  /** The next pass serves the timers too (the timer or the sweep asked for it). */
+  #full = true;
+  #started = false;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(db: Kysely<Database>, clock: Clock, options: DiallerEngineOptions = {}) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#sweepMs = options.sweepMs ?? 1000;
+    this.#batch = options.batch ?? 200;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#onHandOut = options.onHandOut ?? (() => undefined);
+  }
+
+  start(): void {
+    this.#started = true;
+    this.#run(true);
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /**
+   * A change was heard (its notice, src/db/changes.ts): look for free agents soon if it concerns
+   * an agent who works a campaign (they may have finished an ACD event, or a contact). Every change
+   * of the store is heard here, and a look is a query on the single session of PGlite, so changes
+   * of anybody else are left to the sweep: contacts arriving, campaigns starting and retries
+   * coming due are handed out within a sweep (1 s).
+   */
+  wake(payload?: string): void {
+    const notice = payload === undefined ? null : decodeNotice(payload);
+    if (notice?.agentId != null && this.#diallerAgents.has(notice.agentId)) this.#run(false);
+  }
+
+  #run(full: boolean): void {
+    if (!this.#started) return;
+    if (full) this.#full = true;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      const full = this.#full;
+      this.#full = false;
+      let reschedule = full;
+      try {
+        if (full) {
+          const result = await this.runPass();
+          if (result.holds >= this.#batch) this.#again = this.#full = true;
+        } else {
+          // New holds bring new preview deadlines: the timer must know of them.
+          reschedule = (await this.#handOut(await this.#freeAgents())).handedOut > 0;
+        }
+      } catch (error) {
+        this.#onError(error);
+      }
+      if (!this.#again && this.#started && (reschedule || this.#timer === null)) await this.#schedule();
+    } while (this.#again && this.#started);
+  }
+
+  async #schedule(): Promise<void> {
+    let delay = this.#sweepMs;
+    try {
+      const at = await nextTimerAt(this.#db);
+      if (at !== null) delay = Math.min(delay, Math.max(0, at - this.#clock.now()));
+    } catch (error) {
+      this.#onError(error);
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    if (!this.#started) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#run(true);
+    }, delay + 1);
+    this.#timer.unref();
+  }
+
+  /**
+   * A contact for an agent who just became free (their result, skip or release), at once rather
+   * than at the next pass; the pass would find them too, this only saves the wait.
+   */
+  serve(agentId: number): void {
+    if (!this.#started) return;
+    this.#diallerAgents.add(agentId);
+    this.#freeAgents(agentId)
+      .then((agents) => this.#handOut(agents))
+      .catch((error: unknown) => this.#onError(error));
+  }
+
+  /** One pass: due holds and bindings, then a contact for every free agent. Tests drive this. */
+  async runPass(): Promise<DiallerPassResult> {
+    const holds = await runDueHolds(this.#db, this.#clock.now(), this.#batch);
+    await releaseBindings(this.#db, this.#clock.now());
+    const { handedOut, busyAgents } = await this.#handOut(await this.#freeAgents());
+    return { holds, handedOut, busyAgents };
+  }
+
+  /**
+   * Agents logged in to a running agent-mode campaign and holding no dialler work (one, or all);
+   * the hand-out checks all of it again under the agent's lock.
+   */
+  async #freeAgents(agentId?: number): Promise<{ user_id: number; campaigns: number[] }[]> {
+    if (agentId === undefined) {
+      const { rows } = await sql<{ user_id: number }>`SELECT DISTINCT user_id FROM dialler_campaign_logins`.execute(this.#db);
+      this.#diallerAgents = new Set(rows.map((r) => r.user_id));
+    }
+    const { rows } = await sql<{ user_id: number; campaigns: number[] }>`
+      SELECT l.user_id, array_agg(l.campaign_id ORDER BY l.campaign_id) AS campaigns
+      FROM dialler_campaign_logins l
+      JOIN dialler_campaigns c ON c.id = l.campaign_id AND c.b_running AND c.mode IN ('Preview', 'Progressive')
+      JOIN agent_states s ON s.user_id = l.user_id AND s.dialler_held = 0
+      ${agentId === undefined ? sql`` : sql`WHERE l.user_id = ${agentId}`}
+      GROUP BY l.user_id ORDER BY l.user_id`.execute(this.#db);
+    return rows;
+  }
+
+  /** Serves the agents, HAND_OUT_CONCURRENCY at a time: each hand-out is its own short transaction. */
+  async #handOut(agents: { user_id: number; campaigns: number[] }[]): Promise<{ handedOut: number; busyAgents: number }> {
+    let handedOut = 0;
+    let busyAgents = 0;
+    if (agents.length === 0) return { handedOut, busyAgents };
+    const configs = await campaignConfigs(this.#db, [...new Set(agents.flatMap((a) => a.campaigns))]);
+    let next = 0;
+    const worker = async () => {
+      while (next < agents.length) {
+        const agent = agents[next++]!;
+        const started = performance.now();
+        const mine = agent.campaigns.map((id) => configs.get(id)).filter((c) => c !== undefined);
+        const result = await handOutToAgent(this.#db, agent.user_id, mine, this.#clock.now());
+        if (result === 'busy') busyAgents++;
+        else if (result !== null) {
+          handedOut++;
+          this.#onHandOut(result, performance.now() - started);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(HAND_OUT_CONCURRENCY, agents.length) }, worker));
+    return { handedOut, busyAgents };
+  }
+}

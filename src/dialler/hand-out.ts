@@ -1,0 +1,222 @@
+// Handing contacts out: to an agent (Preview, Progressive) or to an external dialler under a
+// lease. The order is jtel's (compareHandout), the checks under lock are in sql/hand-out.ts.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import * as calendar from '../domain/dialler-calendar.ts';
+import { calendarWhen, compareHandout, isEligibleFor, pickNumber, type HandoutCandidate, type When } from '../domain/dialler-schedule.ts';
+import type { ContactDiallerState, DueRankId } from '../domain/dialler-contact.ts';
+import { blockedNumbers } from '../modules/donotcall/repository.ts';
+import { storeKey, type CampaignConfig } from './sql/campaign-config.ts';
+import { holdOf, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
+import { countHeld, linesInUse, lockAgent, lockFirstCandidate, probeCandidates, waitingZones, type Candidate } from './sql/hand-out.ts';
+import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
+import { perDatabase } from '../db/per-database.ts';
+
+type Db = Kysely<Database>;
+
+export const ENGINE_ACTOR = 'dialler';
+/** Candidates per rank and zone a probe proposes: enough that concurrent hand-outs rarely all miss. */
+const PROBE_LIMIT = 8;
+const ZONES_TTL_MS = 5000;
+
+/** The clock and the campaign's calendar in one contact's zone, for the scheduler. */
+export function whenFor(config: CampaignConfig, zone: string, now: number): When {
+  return calendarWhen(config.calendar, zone, now);
+}
+
+export interface HandedOut {
+  clientId: number;
+  campaignId: number;
+  contactId: number;
+  attemptId: string;
+  phoneIndex: number;
+  phoneNumber: string;
+  holdKind: NonNullable<Hold['kind']>;
+  holdUntil: number | null;
+  started: boolean;
+}
+
+/** Whether a campaign dials at all right now: running and not past its end. */
+export function isDialling(config: CampaignConfig, now: number): boolean {
+  return config.running && (config.endsAt === null || config.endsAt > now);
+}
+
+// Per store, not per Kysely instance: the hand-out runs in a transaction (see storeKey).
+const zonesByStore = perDatabase((_adapter: object) => new Map<number, { zones: string[]; at: number }>());
+const zonesCache = (db: Db) => zonesByStore(storeKey(db));
+
+/**
+ * The zones with waiting contacts whose window is open now. The list is kept for ZONES_TTL_MS;
+ * `fresh` reads it again (the caller does when the kept list found nothing, so a contact in a
+ * zone that had none waiting is never passed over for lack of a fresh list).
+ */
+async function openZones(db: Db, config: CampaignConfig, now: number, fresh: boolean): Promise<{ zones: string[]; kept: boolean }> {
+  const cache = zonesCache(db);
+  let known = cache.get(config.id);
+  const kept = !fresh && known !== undefined && performance.now() - known.at <= ZONES_TTL_MS;
+  if (!kept) {
+    known = { zones: await waitingZones(db, config.id), at: performance.now() };
+    cache.set(config.id, known);
+  }
+  return { zones: known!.zones.filter((zone) => calendar.isOpenAt(config.calendar, zone, now)), kept };
+}
+
+const ms = (v: Date | string | null) => (v === null ? null : new Date(v).getTime());
+
+function asCandidate(c: Candidate): HandoutCandidate & { zone: string } {
+  const due = new Date(c.dt_next_try).getTime();
+  return {
+    id: c.id, dueRank: c.due_rank as DueRankId, nextTryAt: Number.isNaN(due) ? -Infinity : due, priority: c.priority,
+    createdAt: new Date(c.created_at).getTime(), boundUserId: c.bound_user_id, boundUntil: ms(c.bound_until),
+    lastUserId: c.last_user_id, zone: c.time_zone,
+  };
+}
+
+/** The campaign's candidates for `agentId` (null: external), best first, inside their windows. */
+async function rankedCandidates(db: Db, config: CampaignConfig, agentId: number | null, now: number, fresh = false): Promise<number[]> {
+  const { zones, kept } = await openZones(db, config, now, fresh);
+  const rows = await probeCandidates(db, config.id, agentId, zones, new Date(now), PROBE_LIMIT);
+  if (rows.length === 0 && kept) return rankedCandidates(db, config, agentId, now, true);
+  const seen = new Set<number>();
+  const candidates = rows.map(asCandidate).filter((c) => {
+    if (seen.has(c.id)) return false;
+    seen.add(c.id);
+    return isEligibleFor(c, agentId, now) && calendar.isOpenAt(config.calendar, c.zone, now);
+  });
+  return candidates.sort((a, b) => compareHandout(a, b, agentId)).map((c) => c.id);
+}
+
+/**
+ * Takes the first candidate that is still free, with a number that may be dialled: a contact
+ * whose numbers are all invalid, used up or on the do-not-call list is closed on the way (jtel:
+ * AbortOnNoTelNumberResultCodesID) and the next candidate tried.
+ */
+async function takeContact(
+  trx: Db, config: CampaignConfig, ids: number[], agentId: number | null, now: number,
+  hold: (row: ContactRow, attemptId: string) => Hold, closed: ContactChangeInput[],
+): Promise<{ row: ContactRow; hold: Hold; phoneIndex: number; number: string } | undefined> {
+  // One statement locks the first candidate still free (in the order given); after a contact
+  // closed for want of a number, the next look starts behind it.
+  for (let rest = ids; rest.length > 0;) {
+    const row = await lockFirstCandidate(trx, rest, agentId, new Date(now));
+    if (!row) break;
+    rest = rest.slice(rest.indexOf(row.id) + 1);
+    const state = stateOf(row);
+    const numbers = state.phones.map((p) => p.number).filter((n): n is string => n !== null);
+    const blocked = await blockedNumbers(trx, config.clientId, numbers, new Date(now));
+    const phoneIndex = pickNumber(state, config.rules, (n) => blocked.has(n));
+    if (phoneIndex === null) {
+      const after = closeForNoNumber(state, config);
+      await saveContactState(trx, row.id, after, holdOf(row), now);
+      closed.push({
+        clientId: config.clientId, campaignId: config.id, contactId: row.id, change: 'Closed', state: after.state, actor: ENGINE_ACTOR, at: now,
+        resultCodeId: after.resultCodeId, reason: blocked.size > 0 ? 'no number left that may be dialled (do-not-call list)' : 'no number left that may be dialled',
+      });
+      continue;
+    }
+    const h = hold(row, row.next_attempt_id);
+    await saveContactState(trx, row.id, state, { ...h, phoneIndex }, now);
+    return { row, hold: { ...h, phoneIndex }, phoneIndex, number: state.phones[phoneIndex].number! };
+  }
+  return undefined;
+}
+
+/** jtel: when no number of a contact can be tried any more, AbortOnNoTelNumberResultCodesID applies. */
+export function closeForNoNumber(state: ContactDiallerState, config: CampaignConfig): ContactDiallerState {
+  const code = config.rules.abortOnNoNumber;
+  return { ...state, state: 'Aborted', closedReason: 'NoNumber', resultCodeId: code?.id ?? null, resultExportKey: code?.exportKey ?? null };
+}
+
+/** Shuffles the campaigns by weight (Efraimidis–Spirakis keys): each is first with its share. */
+function byWeight(configs: CampaignConfig[]): CampaignConfig[] {
+  return configs.map((c) => ({ c, key: Math.random() ** (1 / c.weight) })).sort((a, b) => b.key - a.key).map((x) => x.c);
+}
+
+/**
+ * The next contact for a free agent from the campaigns given (the caller's read of where the
+ * agent is logged in; checked again under the agent's lock). 'busy': another transaction holds
+ * the agent; null: nothing for them now.
+ */
+export async function handOutToAgent(db: Db, agentId: number, configs: CampaignConfig[], now: number): Promise<HandedOut | 'busy' | null> {
+  const closed: ContactChangeInput[] = [];
+  const result = await db.transaction().execute(async (trx) => {
+    const agent = await lockAgent(trx, agentId);
+    if (!agent) return 'busy' as const;
+    if (agent.dialler_held > 0 || agent.acd_held > 0) return null;
+    const mine = configs.filter((c) => agent.campaigns.includes(c.id) && isDialling(c, now) && (c.mode === 'Preview' || c.mode === 'Progressive'));
+    for (const config of byWeight(mine)) {
+      if (config.maxParallel !== null && (await linesInUse(trx, config.id)) >= config.maxParallel) continue;
+      const ids = await rankedCandidates(trx, config, agentId, now);
+      const preview = config.mode === 'Preview' && config.previewSeconds > 0;
+      const taken = await takeContact(trx, config, ids, agentId, now, (_row, attemptId) => ({
+        kind: config.mode as 'Preview' | 'Progressive', userId: agentId, leaseId: null,
+        until: preview ? now + config.previewSeconds * 1000 : null, attemptId, phoneIndex: null, startedAt: preview ? null : now,
+      }), closed);
+      if (!taken) continue;
+      await countHeld(trx, agentId, 1);
+      const base = {
+        clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, state: 'InProgress', actor: ENGINE_ACTOR, at: now,
+        attemptId: taken.hold.attemptId, userId: agentId, phoneIndex: taken.phoneIndex, phoneNumber: taken.number,
+      };
+      const changes: ContactChangeInput[] = [...closed, { ...base, change: 'HandedOut', reason: preview ? `preview for ${config.previewSeconds} s` : null }];
+      if (!preview) changes.push({ ...base, change: 'AttemptStarted', reason: config.mode === 'Progressive' ? 'progressive' : 'no preview time' });
+      await recordContactChanges(trx, changes, false);
+      return {
+        clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
+        phoneNumber: taken.number, holdKind: taken.hold.kind!, holdUntil: taken.hold.until, started: !preview,
+      } satisfies HandedOut;
+    }
+    await recordContactChanges(trx, closed, false);
+    return null;
+  });
+  return result;
+}
+
+export interface Lease {
+  leaseId: string;
+  until: number;
+  contacts: HandedOut[];
+}
+
+/**
+ * Up to `count` contacts for an external dialler, under one lease: each attempt counts as started
+ * (the dialler dials at once); a lease that runs out returns its contacts untouched.
+ */
+export async function claimForDialler(db: Db, config: CampaignConfig, count: number, leaseSeconds: number, now: number): Promise<Lease> {
+  const leaseId = randomUUID();
+  const until = now + leaseSeconds * 1000;
+  const contacts: HandedOut[] = [];
+  if (!isDialling(config, now)) return { leaseId, until, contacts };
+  await db.transaction().execute(async (trx) => {
+    const closed: ContactChangeInput[] = [];
+    let free = count;
+    if (config.maxParallel !== null) free = Math.min(free, config.maxParallel - (await linesInUse(trx, config.id)));
+    let ids = await rankedCandidates(trx, config, null, now);
+    let probedAgain = false;
+    while (contacts.length < free && ids.length > 0) {
+      const taken = await takeContact(trx, config, ids, null, now, (_row, attemptId) => ({
+        kind: 'External', userId: null, leaseId, until, attemptId, phoneIndex: null, startedAt: now,
+      }), closed);
+      if (taken) {
+        contacts.push({
+          clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
+          phoneNumber: taken.number, holdKind: 'External', holdUntil: until, started: true,
+        });
+        ids = ids.slice(ids.indexOf(taken.row.id) + 1);
+        if (ids.length > 0 || contacts.length >= free) continue;
+      } else if (probedAgain) {
+        break;
+      }
+      // The proposals are used up (or all taken by others): one fresh look, which also sees
+      // what the probe's per-zone limit left out.
+      probedAgain = !taken;
+      ids = await rankedCandidates(trx, config, null, now);
+    }
+    await recordContactChanges(trx, [...closed, ...contacts.map((c): ContactChangeInput => ({
+      clientId: c.clientId, campaignId: c.campaignId, contactId: c.contactId, change: 'HandedOut', state: 'InProgress', actor: 'external dialler',
+      at: now, attemptId: c.attemptId, phoneIndex: c.phoneIndex, phoneNumber: c.phoneNumber, reason: `lease ${leaseId}`,
+    }))], false);
+  });
+  return { leaseId, until, contacts };
+}

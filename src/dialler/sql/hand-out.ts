@@ -1,0 +1,151 @@
+// Which contact goes to whom: the probes of jtel's hand-out order (spec §8.1) and the claim.
+//
+// Locking, in this order, all in one short transaction:
+//   1. the agent's agent_states row, FOR UPDATE SKIP LOCKED (agents only). It is the row every
+//      ACD offer locks before counting an agent's events (src/distributor/sql/agent-capacity.ts),
+//      so dialler and ACD work for one agent serialise here: whoever comes second sees the
+//      other's work (`dialler_held`, or the events counted) and gives nothing. SKIP: another
+//      instance serving the same agent right now will do what we would.
+//   2. with nMaxParallelLines, the campaign row FOR NO KEY UPDATE, then the count of contacts in
+//      progress: two hand-outs of one campaign cannot both take the last line. (NO KEY: contact
+//      inserts, which key-share-lock the campaign through their foreign key, are not blocked.)
+//   3. the first candidate contact (in the hand-out order) that is free, FOR UPDATE SKIP LOCKED,
+//      re-checked (`state`, due, bound) under the lock: a contact another hand-out holds is
+//      skipped, never waited for, and one that changed since the probe read it is not taken.
+//      The candidates are tried in order in one statement, the next only when one is skipped.
+// Probes read without locks; they only propose.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { CAPACITY_STATUSES } from '../../domain/event-flow.ts';
+import { STATE_COLUMNS, type ContactRow } from './contact-state.ts';
+
+type Db = Kysely<Database>;
+
+export interface Candidate {
+  id: number;
+  due_rank: number;
+  bound_user_id: number | null;
+  bound_until: Date | string | null;
+  last_user_id: number | null;
+  dt_next_try: Date | string;
+  priority: number;
+  created_at: Date | string;
+  time_zone: string;
+}
+
+const CANDIDATE = sql.raw('k.id, k.due_rank, k.bound_user_id, k.bound_until, k.last_user_id, k.dt_next_try, k.priority, k.created_at, k.time_zone');
+const RANKS = [1, 2, 3, 4];
+
+/**
+ * The campaign's zones that have contacts waiting, bound to nobody: a loose index scan over
+ * `dialler_contacts_due` (per rank, the next zone after the last one found), a few index probes
+ * per zone instead of a scan of the campaign's contacts.
+ */
+export async function waitingZones(db: Db, campaignId: number): Promise<string[]> {
+  const { rows } = await sql<{ zone: string }>`
+    WITH RECURSIVE z(rank, zone) AS (
+      SELECT r, (SELECT min(time_zone) FROM dialler_contacts
+        WHERE campaign_id = ${campaignId} AND state = 'Waiting' AND bound_user_id IS NULL AND due_rank = r)
+      FROM unnest(${RANKS}::int[]) AS r
+      UNION ALL
+      SELECT z.rank, (SELECT min(time_zone) FROM dialler_contacts
+        WHERE campaign_id = ${campaignId} AND state = 'Waiting' AND bound_user_id IS NULL AND due_rank = z.rank AND time_zone > z.zone)
+      FROM z WHERE z.zone IS NOT NULL
+    )
+    SELECT DISTINCT zone FROM z WHERE zone IS NOT NULL`.execute(db);
+  return rows.map((r) => r.zone);
+}
+
+/**
+ * Due contacts of the campaign that may go to `agentId` (null: an external dialler), a few per
+ * jtel step: per rank and open zone the first `limit` bound to nobody; the agent's own bound
+ * contacts and own retry series (steps 1, 3, 5, 7) in any zone, for the caller to check the
+ * window. Their order is the caller's (compareHandout).
+ */
+export async function probeCandidates(db: Db, campaignId: number, agentId: number | null, openZones: readonly string[], now: Date, limit: number): Promise<Candidate[]> {
+  const general = openZones.length === 0 ? sql`` : sql`
+    SELECT c.* FROM unnest(${RANKS}::int[]) AS r(rank) CROSS JOIN unnest(${[...openZones]}::text[]) AS z(zone)
+    CROSS JOIN LATERAL (
+      SELECT ${CANDIDATE} FROM dialler_contacts k
+      WHERE k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.bound_user_id IS NULL
+        AND k.due_rank = r.rank AND k.time_zone = z.zone AND k.dt_next_try <= ${now}
+      ORDER BY k.dt_next_try, k.priority DESC, k.id LIMIT ${limit}) c`;
+  const own = agentId === null ? sql`` : sql`
+    (SELECT ${CANDIDATE} FROM dialler_contacts k
+      WHERE k.bound_user_id = ${agentId} AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try <= ${now}
+      ORDER BY k.due_rank, k.dt_next_try LIMIT ${limit * 4})
+    UNION ALL
+    (SELECT ${CANDIDATE} FROM dialler_contacts k
+      WHERE k.last_user_id = ${agentId} AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.due_rank = 3
+        AND k.bound_user_id IS NULL AND k.dt_next_try <= ${now}
+      ORDER BY k.dt_next_try LIMIT ${limit * 4})`;
+  if (openZones.length === 0 && agentId === null) return [];
+  const union = openZones.length > 0 && agentId !== null ? sql`UNION ALL` : sql``;
+  const { rows } = await sql<Candidate>`${general} ${union} ${own}`.execute(db);
+  return rows;
+}
+
+export interface AgentLock {
+  dialler_held: number;
+  acd_held: number;
+  /** The campaigns the agent is logged in to, read under the lock (logins take it too). */
+  campaigns: number[];
+}
+
+/** Step 1 of the locking order: the agent's state row (undefined: another transaction has it). */
+export async function lockAgent(db: Db, agentId: number): Promise<AgentLock | undefined> {
+  const { rows } = await sql<AgentLock>`
+    SELECT s.dialler_held,
+      (SELECT count(*)::int FROM acd_events e WHERE e.agent_id = s.user_id
+        AND e.status_id IN (${sql.join(CAPACITY_STATUSES.map((x) => sql.lit(x)))})) AS acd_held,
+      ARRAY(SELECT l.campaign_id FROM dialler_campaign_logins l WHERE l.user_id = s.user_id) AS campaigns
+    FROM agent_states s WHERE s.user_id = ${agentId}
+    FOR UPDATE OF s SKIP LOCKED`.execute(db);
+  return rows[0];
+}
+
+/**
+ * Step 2: the lines in use, under the campaign's lock. The count is its own statement, after the
+ * lock is granted: a subquery of the locking statement would read with that statement's snapshot,
+ * taken before the wait, and miss the hand-out it waited for.
+ */
+export async function linesInUse(db: Db, campaignId: number): Promise<number> {
+  await sql`SELECT 1 FROM dialler_campaigns WHERE id = ${campaignId} FOR NO KEY UPDATE`.execute(db);
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM dialler_contacts WHERE campaign_id = ${campaignId} AND state = 'InProgress'`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+type Locked = ContactRow & { next_attempt_id: string };
+
+/**
+ * Step 3: the candidate, locked, if it is still waiting, due and free for `agentId` (null: for
+ * anyone not bound). Comes with a fresh attempt id.
+ */
+export async function lockCandidate(db: Db, contactId: number, agentId: number | null, now: Date): Promise<Locked | undefined> {
+  return lockFirstCandidate(db, [contactId], agentId, now);
+}
+
+/**
+ * Step 3 over a list: the first of `contactIds`, in their order, that lockCandidate would take.
+ * Rows are locked in that order and a locked or changed one is passed over (SKIP LOCKED, and
+ * the conditions re-checked on the row's newest version), so this is the loop of lockCandidate
+ * in one round trip: under contention, when many hand-outs propose the same heads, the loop
+ * cost one round trip per contact already taken.
+ */
+export async function lockFirstCandidate(db: Db, contactIds: readonly number[], agentId: number | null, now: Date): Promise<Locked | undefined> {
+  if (contactIds.length === 0) return undefined;
+  const { rows } = await sql<Locked>`
+    SELECT ${STATE_COLUMNS}, nextval('dialler_attempt_ids')::text AS next_attempt_id
+    FROM unnest(${[...contactIds]}::int[]) WITH ORDINALITY AS c(id, place) JOIN dialler_contacts k ON k.id = c.id
+    WHERE k.state = 'Waiting' AND k.dt_next_try <= ${now}
+      AND (k.bound_user_id IS NULL OR k.bound_until <= ${now} ${agentId === null ? sql`` : sql`OR k.bound_user_id = ${agentId}`})
+    ORDER BY c.place LIMIT 1
+    FOR UPDATE OF k SKIP LOCKED`.execute(db);
+  return rows[0];
+}
+
+/** The agent now holds one more (or, with -1, one less) dialler contact. */
+export async function countHeld(db: Db, agentId: number, delta: 1 | -1): Promise<void> {
+  await sql`UPDATE agent_states SET dialler_held = greatest(dialler_held + ${delta}, 0) WHERE user_id = ${agentId}`.execute(db);
+}

@@ -1,0 +1,48 @@
+// A contact's changes, recorded the one way (src/db/changes.ts): history row, feed message for the
+// supervisor's and the agent's streams, and a notice to every instance after commit.
+import { sql, type Kysely } from 'kysely';
+import { announceChanges, changeValues, ContactChange, recordChanges, type ChangeRow } from '../../db/changes.ts';
+import type { Database } from '../../db/schema.ts';
+
+export type ContactChangeRow = ChangeRow<typeof ContactChange>;
+
+/** What a contact change names; the rest of the row defaults to null. */
+export interface ContactChangeInput {
+  clientId: number;
+  campaignId: number;
+  contactId: number;
+  change: 'HandedOut' | 'AttemptStarted' | 'Result' | 'Skipped' | 'Released' | 'LeaseExpired' | 'Closed' | 'IncomingCall';
+  state: string;
+  actor: string;
+  at: number;
+  attemptId?: string | null;
+  userId?: number | null;
+  phoneIndex?: number | null;
+  phoneNumber?: string | null;
+  cause?: number | null;
+  resultCodeId?: number | null;
+  appointmentAt?: number | null;
+  comment?: string | null;
+  reason?: string | null;
+}
+
+function rowOf(c: ContactChangeInput): ContactChangeRow {
+  return {
+    client_id: c.clientId, campaign_id: c.campaignId, contact_id: c.contactId, attempt_id: c.attemptId ?? null, change: c.change,
+    state: c.state, user_id: c.userId ?? null, phone_index: c.phoneIndex ?? null, phone_number: c.phoneNumber ?? null,
+    cause: c.cause ?? null, result_code_id: c.resultCodeId ?? null,
+    appointment_at: c.appointmentAt == null ? null : new Date(c.appointmentAt), comment: c.comment ?? null,
+    actor: c.actor, reason: c.reason ?? null, created_at: new Date(c.at),
+  };
+}
+
+/**
+ * Records the changes in the caller's transaction. `distribute`: whether they may give the ACD
+ * distributor work (they do when an agent's dialler work ends: the agent is free for events again).
+ */
+export async function recordContactChanges(db: Kysely<Database>, changes: ContactChangeInput[], distribute: boolean): Promise<void> {
+  if (changes.length === 0) return;
+  await sql`WITH ${recordChanges(ContactChange, changeValues(ContactChange, changes.map(rowOf)))} SELECT 1`.execute(db);
+  const parties = new Map(changes.map((c) => [`${c.clientId}:${c.userId ?? ''}`, { clientId: c.clientId, agentId: c.userId ?? null, distribute }]));
+  await announceChanges(db, [...parties.values()]);
+}
