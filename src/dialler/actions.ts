@@ -31,7 +31,11 @@ async function configOf(db: Db, row: ContactRow): Promise<CampaignConfig> {
 
 /** The contact, locked, and checked to be in `actor`'s hands. */
 async function heldBy(trx: Db, clientId: number, contactId: number, actor: DiallerActor): Promise<ContactRow> {
-  const row = await lockContact(trx, clientId, contactId);
+  return checkHeld(await lockContact(trx, clientId, contactId), contactId, actor);
+}
+
+/** `row` (locked by the caller; undefined: not the client's) checked to be in `actor`'s hands. */
+function checkHeld(row: ContactRow | undefined, contactId: number, actor: DiallerActor): ContactRow {
   if (!row) throw new ContactNotFound();
   if (row.state !== 'InProgress') throw new Conflict(`Dialler contact ${contactId} is not in anyone's hands (state ${row.state})`);
   const mine = actor.kind === 'agent' ? row.holder_user_id === actor.userId : row.hold_kind === 'External';
@@ -152,7 +156,7 @@ export async function postResult(db: Db, clientId: number, actor: DiallerActor, 
       if (rows.length > 0) return 'repeated' as const;
       throw new Conflict(`Attempt ${input.attemptId} is not dialler contact ${contactId}'s current attempt`);
     }
-    const held = await heldBy(trx, clientId, contactId, actor);
+    const held = checkHeld(row, contactId, actor);
     const config = await configOf(trx, held);
     const code = codeOf(config, input);
     const cause = input.cause ?? (code ? 'Connected' : undefined);

@@ -8,7 +8,7 @@ import { calendarWhen, compareHandout, isEligibleFor, pickNumber, type HandoutCa
 import type { ContactDiallerState, DueRankId } from '../domain/dialler-contact.ts';
 import { blockedNumbers } from '../modules/donotcall/repository.ts';
 import { storeKey, type CampaignConfig } from './sql/campaign-config.ts';
-import { holdOf, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
+import { dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
 import { countHeld, linesInUse, lockAgent, lockFirstCandidate, probeCandidates, waitingZones, type Candidate } from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
 import { perDatabase } from '../db/per-database.ts';
@@ -62,12 +62,10 @@ async function openZones(db: Db, config: CampaignConfig, now: number, fresh: boo
   return { zones: known!.zones.filter((zone) => calendar.isOpenAt(config.calendar, zone, now)), kept };
 }
 
-const ms = (v: Date | string | null) => (v === null ? null : new Date(v).getTime());
-
-function asCandidate(c: Candidate): HandoutCandidate & { zone: string } {
-  const due = new Date(c.dt_next_try).getTime();
+/** A row with the candidate columns (a probe's, or a whole contact row) in jtel-order terms. */
+export function asCandidate(c: Candidate): HandoutCandidate & { zone: string } {
   return {
-    id: c.id, dueRank: c.due_rank as DueRankId, nextTryAt: Number.isNaN(due) ? -Infinity : due, priority: c.priority,
+    id: c.id, dueRank: c.due_rank as DueRankId, nextTryAt: dueMs(c.dt_next_try), priority: c.priority,
     createdAt: new Date(c.created_at).getTime(), boundUserId: c.bound_user_id, boundUntil: ms(c.bound_until),
     lastUserId: c.last_user_id, zone: c.time_zone,
   };

@@ -30,10 +30,10 @@ export type ContactRow = Omit<Selectable<DiallerContactsTable>, 'tries_day' | 'a
   [column: string]: unknown;
 };
 
-const ms = (v: Date | string | null): number | null => (v === null ? null : new Date(v).getTime());
+export const ms = (v: Date | string | null): number | null => (v === null ? null : new Date(v).getTime());
 
 /** -infinity comes back from pg as a Date of NaN or the text '-infinity', depending on the driver. */
-function dueMs(v: Date | string): number {
+export function dueMs(v: Date | string): number {
   const t = new Date(v).getTime();
   return Number.isNaN(t) ? -Infinity : t;
 }

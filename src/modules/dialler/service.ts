@@ -5,13 +5,12 @@ import type { Database } from '../../db/schema.ts';
 import { CampaignNotFound, ContactNotFound, Conflict, InvalidField } from '../../errors.ts';
 import { localTimestamp } from '../../domain/dialler-calendar.ts';
 import { giveBackIn, releaseLease, renewLease } from '../../dialler/actions.ts';
-import { claimForDialler, isDialling, whenFor, type HandedOut } from '../../dialler/hand-out.ts';
+import { asCandidate, claimForDialler, isDialling, whenFor, type HandedOut } from '../../dialler/hand-out.ts';
 import { campaignConfigs, type CampaignConfig } from '../../dialler/sql/campaign-config.ts';
 import { countHeld, lockAgent, lockCandidate } from '../../dialler/sql/hand-out.ts';
 import { saveContactState, stateOf, STATE_COLUMNS, type ContactRow } from '../../dialler/sql/contact-state.ts';
 import { recordContactChanges } from '../../dialler/sql/record.ts';
-import { compareHandout, isEligibleFor, pickNumber, type HandoutCandidate } from '../../domain/dialler-schedule.ts';
-import type { DueRankId } from '../../domain/dialler-contact.ts';
+import { compareHandout, isEligibleFor, pickNumber } from '../../domain/dialler-schedule.ts';
 import { blockedNumbers } from '../donotcall/repository.ts';
 import { lockState } from '../agents/repository.ts';
 
@@ -89,15 +88,6 @@ export function heldContact(r: ContactRow, timeZone: string): HeldContact {
     bStarted: r.attempt_started_at !== null,
     dtPreviewEnds: r.hold_kind === 'Preview' && r.attempt_started_at === null && r.hold_until !== null
       ? localTimestamp(timeZone, new Date(r.hold_until).getTime()) : null,
-  };
-}
-
-function asCandidate(r: ContactRow): HandoutCandidate {
-  const due = new Date(r.dt_next_try).getTime();
-  return {
-    id: r.id, dueRank: r.due_rank as DueRankId, nextTryAt: Number.isNaN(due) ? -Infinity : due, priority: r.priority,
-    createdAt: new Date(r.created_at).getTime(), boundUserId: r.bound_user_id,
-    boundUntil: r.bound_until === null ? null : new Date(r.bound_until).getTime(), lastUserId: r.last_user_id,
   };
 }
 
