@@ -58,7 +58,11 @@ describeStores('announcements', (h) => {
       assert.deepEqual(heard, payloads, 'this process hears every announcement as it is made');
       if (other) {
         const deadline = Date.now() + 2000;
-        while (there.length < payloads.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        // Two connections hear the same NOTIFY independently: wait for both, not for the first.
+        const rawLines = () => notifications.flatMap((n) => n.split('\n')).length;
+        while ((there.length < payloads.length || rawLines() < payloads.length) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
         assert.deepEqual([...there].sort(), [...payloads].sort(), 'the other instance hears each one');
         assert.ok(notifications.length >= 1 && notifications.length <= 3, `40 announcements in ${notifications.length} notifications`);
         assert.deepEqual(notifications.flatMap((n) => n.split('\n')).sort(), [...payloads].sort());
