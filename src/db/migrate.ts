@@ -12,6 +12,7 @@ import * as eventReferences from './migrations/009_event_references.ts';
 import * as rateLimits from './migrations/010_rate_limits.ts';
 import * as oneChangeRecord from './migrations/011_one_change_record.ts';
 import * as diallerEngine from './migrations/012_dialler_engine.ts';
+import * as diallerCounts from './migrations/015_dialler_counts.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '010_rate_limits': rateLimits,
   '011_one_change_record': oneChangeRecord,
   '012_dialler_engine': diallerEngine,
+  '015_dialler_counts': diallerCounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -9,6 +9,7 @@ import type { Clock } from '../domain/clock.ts';
 import { decodeNotice } from '../db/changes.ts';
 import { nextTimerAt, releaseBindings, runDueHolds } from './actions.ts';
 import { handOutToAgent, type HandedOut } from './hand-out.ts';
+import { foldContactCounts } from './sql/contact-counts.ts';
 import { campaignConfigs } from './sql/campaign-config.ts';
 
 /**
@@ -17,6 +18,8 @@ import { campaignConfigs } from './sql/campaign-config.ts';
  * connection, runs them one after another anyway).
  */
 const HAND_OUT_CONCURRENCY = 4;
+/** How often the appended contact-count changes are folded into the counts (why-not reads both). */
+const FOLD_MS = 2000;
 
 export interface DiallerEngineOptions {
   /** Backup sweep, and how soon a contact coming due is handed out (ms). */
@@ -49,6 +52,7 @@ export class DiallerEngine {
   #full = true;
   #started = false;
   #timer: NodeJS.Timeout | null = null;
+  #foldedAt = -Infinity;
 
   constructor(db: Kysely<Database>, clock: Clock, options: DiallerEngineOptions = {}) {
     this.#db = db;
@@ -149,6 +153,10 @@ export class DiallerEngine {
   async runPass(): Promise<DiallerPassResult> {
     const holds = await runDueHolds(this.#db, this.#clock.now(), this.#batch);
     await releaseBindings(this.#db, this.#clock.now());
+    if (performance.now() - this.#foldedAt >= FOLD_MS) {
+      this.#foldedAt = performance.now();
+      await foldContactCounts(this.#db);
+    }
     const { handedOut, busyAgents } = await this.#handOut(await this.#freeAgents());
     return { holds, handedOut, busyAgents };
   }

@@ -12,11 +12,11 @@ export function statementsMigration(up: string[], down: string[]): Migration {
 
 /**
  * A plpgsql function and the AFTER trigger that runs it once per statement, with the statement's
- * rows as `old_rows` (DELETE) or `new_rows` (INSERT): one set-based body per statement instead of a
- * call per row.
+ * rows as `old_rows` (DELETE, UPDATE) and `new_rows` (INSERT, UPDATE): one set-based body per
+ * statement instead of a call per row.
  */
-export function statementTrigger(o: { name: string; on: string; event: 'DELETE' | 'INSERT'; trigger: string; body: string }): string[] {
-  const rows = o.event === 'DELETE' ? 'OLD TABLE AS old_rows' : 'NEW TABLE AS new_rows';
+export function statementTrigger(o: { name: string; on: string; event: 'DELETE' | 'INSERT' | 'UPDATE'; trigger: string; body: string }): string[] {
+  const rows = { DELETE: 'OLD TABLE AS old_rows', INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows' }[o.event];
   return [
     `CREATE FUNCTION ${o.name}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

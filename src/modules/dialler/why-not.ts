@@ -2,10 +2,10 @@
 // the do-not-call list, per campaign as counts. Both use whyNot() of dialler-schedule.ts, so they
 // cannot disagree on a rule.
 //
-// The campaign counts come from ONE grouped aggregate over the campaign's contacts: the columns
-// whyNot reads are reduced in SQL to the few facts it decides on (state, closed reason, held,
-// a usable number left, due, rank, zone, day cap used up), and each group, a handful per zone,
-// gets its reason from whyNot on a representative state. No contact is looked at in JS.
+// The campaign counts come from the stored counts (src/dialler/sql/contact-counts.ts), kept by the
+// statements that change contacts: groups of contacts by the few facts whyNot decides on (state,
+// closed reason, held, a usable number left, due, rank, zone, day cap used up), and each group
+// gets its reason from whyNot on a representative state. No contact is scanned.
 // Do-not-call is not part of the counts: the list is checked per number at every hand-out, and a
 // contact whose every number is on it is closed there (NoNumber); counting it here would cost a
 // join of every number against the list.
@@ -18,6 +18,7 @@ import { whyNot, WHY_NOT_REASONS, type WhyNotReason } from '../../domain/dialler
 import { whenFor } from '../../dialler/hand-out.ts';
 import { campaignConfigs, type CampaignConfig } from '../../dialler/sql/campaign-config.ts';
 import { stateOf, STATE_COLUMNS, type ContactRow } from '../../dialler/sql/contact-state.ts';
+import { countedGroups, type CountedGroup } from '../../dialler/sql/contact-counts.ts';
 import { blockedNumbers } from '../donotcall/repository.ts';
 import type { ClientContext } from '../../http/auth.ts';
 
@@ -79,49 +80,10 @@ export interface CampaignWhyNot {
   ByReason: Record<'Callable' | WhyNotReason, number>;
 }
 
-/** One group of the aggregate: the facts whyNot decides on, null where they do not matter. */
-interface Group {
-  state: ContactStateName;
-  closed_reason: string | null;
-  held: boolean | null;
-  usable: boolean | null;
-  due: boolean | null;
-  due_rank: number | null;
-  time_zone: string | null;
-  capped_day: string | null;
-  n: number | string;
-}
-
 const slots = Array.from({ length: PHONE_SLOTS }, (_, i) => i + 1);
 
-/**
- * Only waiting contacts need more than their state and closed reason; the CASEs keep every
- * other row in one group per state, and read no more columns for it.
- */
-async function groups(db: Db, config: CampaignConfig, now: number): Promise<Group[]> {
-  const at = new Date(now);
-  const maxPerNumber = config.rules.maxTriesPerNumber;
-  const usable = sql.join(slots.map((n) => sql`(${sql.ref(`k.phone_number${n}`)} IS NOT NULL
-    AND NOT ${sql.ref(`k.b_phone_number${n}_invalid`)} AND ${sql.ref(`k.n_tries_phone_number${n}`)} < ${maxPerNumber})`), sql` OR `);
-  const waiting = sql`k.state = 'Waiting'`;
-  const { rows } = await sql<Group>`
-    SELECT k.state,
-      CASE WHEN k.state IN ('Done', 'Aborted') THEN k.closed_reason END AS closed_reason,
-      CASE WHEN ${waiting} THEN (k.holder_user_id IS NOT NULL OR k.hold_kind IS NOT NULL) END AS held,
-      CASE WHEN ${waiting} THEN (${usable}) END AS usable,
-      CASE WHEN ${waiting} THEN k.dt_next_try <= ${at} END AS due,
-      CASE WHEN ${waiting} THEN k.due_rank END AS due_rank,
-      CASE WHEN ${waiting} THEN k.time_zone END AS time_zone,
-      CASE WHEN ${waiting} AND k.due_rank = 3 AND k.n_tries_day >= ${config.rules.maxTriesPerDay} THEN k.tries_day::text END AS capped_day,
-      count(*) AS n
-    FROM dialler_contacts k
-    WHERE k.campaign_id = ${config.id}
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`.execute(db);
-  return rows;
-}
-
 /** A state with exactly the group's facts, for whyNot. */
-function representative(g: Group, config: CampaignConfig, now: number) {
+function representative(g: CountedGroup, config: CampaignConfig, now: number) {
   const phones = slots.map((n) => ({ number: n === 1 && g.usable !== false ? '0' : null, tries: 0, lastCause: null, invalid: false }));
   const state: ContactDiallerState = {
     state: g.state,
@@ -152,7 +114,7 @@ export async function campaignWhyNot(db: Db, clientId: number, campaignId: numbe
   const byReason = Object.fromEntries(['Callable', ...WHY_NOT_REASONS].map((r) => [r, 0])) as CampaignWhyNot['ByReason'];
   let total = 0;
   const whenByZone = new Map<string, ReturnType<typeof whenFor>>();
-  for (const g of await groups(db, config, now)) {
+  for (const g of await countedGroups(db, config.id, config.rules, now)) {
     const n = Number(g.n);
     const zone = g.time_zone ?? config.zone;
     let when = whenByZone.get(zone);

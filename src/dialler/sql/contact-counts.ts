@@ -1,0 +1,83 @@
+// The per-campaign contact counts behind the campaign's why-not answer (migration 015): reading
+// them, and folding the appended changes into them.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { PHONE_SLOTS } from '../../domain/dialler-contact.ts';
+
+type Db = Kysely<Database>;
+
+const KEY = sql.raw('campaign_id, state, closed_reason, held, min_tries, due_rank, time_zone, next_try, tries_day, n_tries_day');
+const MINUTE = 60_000;
+
+/** One group of contacts: the facts why-not decides on, null where they do not matter. */
+export interface CountedGroup {
+  state: 'Waiting' | 'InProgress' | 'Done' | 'Aborted';
+  closed_reason: string | null;
+  held: boolean | null;
+  usable: boolean | null;
+  due: boolean | null;
+  due_rank: number | null;
+  time_zone: string | null;
+  capped_day: string | null;
+  n: number | string;
+}
+
+const slots = Array.from({ length: PHONE_SLOTS }, (_, i) => i + 1);
+
+/**
+ * The campaign's contacts in groups, as of now. The stored counts (and the changes not yet
+ * folded in) know each waiting contact's due moment to the minute: the minutes before this one
+ * are due, those after it are not, and the contacts of this minute are read one by one from the
+ * contacts themselves (an index range of one minute). One statement: one snapshot.
+ */
+export async function countedGroups(db: Db, campaignId: number, rules: { maxTriesPerNumber: number; maxTriesPerDay: number }, now: number): Promise<CountedGroup[]> {
+  const minute = new Date(Math.floor(now / MINUTE) * MINUTE);
+  const minuteEnd = new Date(minute.getTime() + MINUTE);
+  const at = new Date(now);
+  const capped = (rank: string, triesDay: string, day: string) =>
+    sql`CASE WHEN state = 'Waiting' AND ${sql.raw(rank)} = 3 AND ${sql.raw(triesDay)} >= ${rules.maxTriesPerDay} THEN ${sql.raw(day)}::text END`;
+  const usable = sql.join(slots.map((n) => sql`(${sql.ref(`k.phone_number${n}`)} IS NOT NULL
+    AND NOT ${sql.ref(`k.b_phone_number${n}_invalid`)} AND ${sql.ref(`k.n_tries_phone_number${n}`)} < ${rules.maxTriesPerNumber})`), sql` OR `);
+  const { rows } = await sql<CountedGroup>`
+    SELECT state, closed_reason, held, usable, due, due_rank, time_zone, capped_day, sum(n) AS n FROM (
+      SELECT state, closed_reason, held,
+        CASE WHEN state = 'Waiting' THEN coalesce(min_tries < ${rules.maxTriesPerNumber}, false) END AS usable,
+        CASE WHEN state = 'Waiting' THEN next_try < ${minute} END AS due,
+        due_rank, time_zone, ${capped('due_rank', 'n_tries_day', 'tries_day')} AS capped_day, n
+      FROM (
+        SELECT ${KEY}, n FROM dialler_contact_counts WHERE campaign_id = ${campaignId}
+        UNION ALL
+        SELECT ${KEY}, n FROM dialler_contact_count_changes WHERE campaign_id = ${campaignId}
+      ) AS counted
+      WHERE next_try IS DISTINCT FROM ${minute}
+      UNION ALL
+      SELECT k.state, NULL, k.holder_user_id IS NOT NULL OR k.hold_kind IS NOT NULL, ${usable}, k.dt_next_try <= ${at},
+        k.due_rank, k.time_zone, ${capped('k.due_rank', 'k.n_tries_day', 'k.tries_day')}, 1
+      FROM dialler_contacts k
+      WHERE k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try >= ${minute} AND k.dt_next_try < ${minuteEnd}
+    ) AS groups
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    HAVING sum(n) <> 0`.execute(db);
+  return rows;
+}
+
+/**
+ * Folds the appended count changes into the counts. One instance at a time (the advisory lock;
+ * another that finds it taken leaves the work to the holder): two folds upserting the same rows
+ * in different orders could deadlock. The changes are deleted and added in one statement, so a
+ * reader sees them in one table or the other, never both or neither.
+ */
+export async function foldContactCounts(db: Db): Promise<number> {
+  const { rows } = await sql<{ n: number; emptied: number }>`
+    WITH mine AS (SELECT pg_try_advisory_xact_lock(hashtextextended('dialler-contact-counts', 0)) AS ok),
+    moved AS (DELETE FROM dialler_contact_count_changes WHERE (SELECT ok FROM mine) RETURNING ${KEY}, n),
+    summed AS (SELECT ${KEY}, sum(n) AS n FROM moved GROUP BY ${KEY} HAVING sum(n) <> 0),
+    folded AS (
+      INSERT INTO dialler_contact_counts (${KEY}, n) SELECT ${KEY}, n FROM summed ORDER BY ${KEY}
+      ON CONFLICT (${KEY}) DO UPDATE SET n = dialler_contact_counts.n + excluded.n
+      RETURNING n)
+    SELECT (SELECT count(*) FROM moved)::int AS n, (SELECT count(*) FROM folded WHERE n = 0)::int AS emptied`.execute(db);
+  // Groups that emptied go (a later change makes the row again).
+  if ((rows[0]?.emptied ?? 0) > 0) await sql`DELETE FROM dialler_contact_counts WHERE n = 0`.execute(db);
+  return rows[0]?.n ?? 0;
+}
