@@ -8,10 +8,12 @@
 //   TEST_DATABASE_URL=postgres://… npm run bench:dialler     server, or TEST_DATABASE_URL's; default local)
 //   BENCH_SECONDS=600 BENCH_AGENTS=32 BENCH_CONTACTS=1000000 npm run bench:dialler -- --postgres
 //
-// What is measured, in this process, on the store's own connections (no HTTP, no server): each
-// agent is a loop of handOutToAgent (the engine's step for one free agent: its lock, the probes,
-// the candidate's lock, the hold, the history row and the feed message) and postResult (the
-// result that frees the agent again), as the engine and the result endpoint call them.
+// What is measured, in this process, on the store's own connections (no HTTP, no server), in the
+// engine's shape: the engine's HAND_OUT_CONCURRENCY workers call handOutToAgent for free agents
+// (the engine's step for one agent: its lock, the probes, the candidate's lock with its
+// do-not-call check, then one statement for the hold, the agent's count, the history row and the
+// feed message), and each agent posts its result on its own (postResult, as the result endpoint
+// calls it), which frees it for the next; the counts are folded every FOLD_MS as the engine does.
 // handoutP95Ms is the p95 of handOutToAgent's duration; handoutsPerSec counts hand-outs whose
 // result was posted, over the measured time (after a 5 s warm-up). Results: 60 % a no-contact
 // cause (retry after 1-2 minutes), 25 % Done, 10 % Abort, 5 % a Delay of 1 minute, so the due
@@ -27,7 +29,9 @@ import type { Database } from '../src/db/schema.ts';
 import { openStore, type Store } from '../src/db/store.ts';
 import { createClient } from '../src/modules/clients/service.ts';
 import { createCampaign } from '../src/modules/campaigns/service.ts';
-import { handOutToAgent } from '../src/dialler/hand-out.ts';
+import { handOutToAgent, type HandedOut } from '../src/dialler/hand-out.ts';
+import { FOLD_MS, HAND_OUT_CONCURRENCY } from '../src/dialler/engine.ts';
+import { foldContactCounts } from '../src/dialler/sql/contact-counts.ts';
 import { postResult, type ResultInput } from '../src/dialler/actions.ts';
 import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
 import { campaignWhyNot, contactWhyNot } from '../src/modules/dialler/why-not.ts';
@@ -109,14 +113,42 @@ function resultFor(attemptId: string): ResultInput {
 
 interface LoadResult { handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number }
 
+/**
+ * The engine's shape: free agents wait in a queue, HAND_OUT_CONCURRENCY workers hand each the
+ * next contact (as the engine's pass does), and each agent posts its result on its own (as the
+ * result endpoint would, any number at once) and queues up again. The counts are folded every
+ * FOLD_MS, as the engine does.
+ */
 async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
   const measureFrom = performance.now() + WARM_UP_SECONDS * 1000;
   const end = measureFrom + SECONDS * 1000;
   const out: LoadResult = { handOuts: 0, seconds: SECONDS, latencies: [], empty: 0, busy: 0, errors: 0 };
   let lastReport = performance.now();
   let reported = 0;
-  const agent = async (agentId: number) => {
+  const free = [...s.agentIds];
+  const waiting: (() => void)[] = [];
+  const freed = (agentId: number) => {
+    free.push(agentId);
+    waiting.shift()?.();
+  };
+  const results: Promise<void>[] = [];
+  const postFor = async (agentId: number, handed: HandedOut, measured: boolean) => {
+    try {
+      await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
+      if (measured && performance.now() <= end) out.handOuts++;
+    } catch (error) {
+      out.errors++;
+      if (out.errors <= 5) console.log(`result failed: ${(error as Error).message}`);
+    }
+    freed(agentId);
+  };
+  const worker = async () => {
     while (performance.now() < end) {
+      const agentId = free.shift();
+      if (agentId === undefined) {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
       const configs = [...(await campaignConfigs(db, [s.campaignId])).values()];
       const t0 = performance.now();
       const handed = await handOutToAgent(db, agentId, configs, Date.now());
@@ -124,19 +156,11 @@ async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
       if (handed === null || handed === 'busy') {
         if (handed === null) out.empty++;
         else out.busy++;
-        await sleep(20);
+        setTimeout(() => freed(agentId), 20);
         continue;
       }
-      try {
-        await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
-      } catch (error) {
-        out.errors++;
-        if (out.errors <= 5) console.log(`result failed: ${(error as Error).message}`);
-      }
-      if (t0 >= measureFrom && performance.now() <= end) {
-        out.handOuts++;
-        out.latencies.push(t1 - t0);
-      }
+      if (t0 >= measureFrom && t1 <= end) out.latencies.push(t1 - t0);
+      results.push(postFor(agentId, handed, t0 >= measureFrom));
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
         console.log(`  ${out.handOuts} hand-outs measured, ${Math.round((out.handOuts - reported) / 10)}/s over the last 10 s`);
@@ -144,7 +168,16 @@ async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
       }
     }
   };
-  await Promise.all(s.agentIds.map(agent));
+  const folding = setInterval(() => void foldContactCounts(db).catch((error: unknown) => console.log(`fold failed: ${(error as Error).message}`)), FOLD_MS);
+  try {
+    await Promise.all(Array.from({ length: HAND_OUT_CONCURRENCY }, worker).concat(
+      // Wakes the workers left waiting at the end.
+      sleep(end - performance.now() + 50).then(() => waiting.splice(0).forEach((wake) => wake())),
+    ));
+    await Promise.all(results);
+  } finally {
+    clearInterval(folding);
+  }
   return out;
 }
 

@@ -11,8 +11,8 @@ import * as calendar from '../domain/dialler-calendar.ts';
 import { BadRequest, ContactNotFound, Conflict, InvalidField } from '../errors.ts';
 import { blockedNumbers } from '../modules/donotcall/repository.ts';
 import { campaignConfigs, type CampaignConfig } from './sql/campaign-config.ts';
-import { holdOf, lockContact, NO_HOLD, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
-import { countHeld } from './sql/hand-out.ts';
+import { contactStateWrite, holdOf, lockContact, NO_HOLD, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
+import { heldWrite } from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
 import { ENGINE_ACTOR, whenFor } from './hand-out.ts';
 
@@ -47,11 +47,9 @@ function change(row: ContactRow, c: Omit<ContactChangeInput, 'clientId' | 'campa
   return { clientId: row.client_id, campaignId: row.campaign_id, contactId: row.id, ...c };
 }
 
-/** Gives back the agent's place for other work when the contact leaves their hands. */
-async function letGo(trx: Db, row: ContactRow): Promise<boolean> {
-  if (row.holder_user_id === null) return false;
-  await countHeld(trx, row.holder_user_id, -1);
-  return true;
+/** Gives back the agent's place for other work when the contact leaves their hands (none: no agent held it). */
+function letGo(row: ContactRow) {
+  return row.holder_user_id === null ? [] : [heldWrite(row.holder_user_id, -1)];
 }
 
 export interface Started { attemptId: string; phoneIndex: number; phoneNumber: string }
@@ -77,11 +75,10 @@ export async function startAttempt(db: Db, clientId: number, actor: DiallerActor
     if (pickNumber(state, config.rules, (n) => blocked.has(n), index) !== index) {
       throw new InvalidField('PhoneIndex', `PhoneNumber${index + 1} may not be dialled (invalid, tried ${config.rules.maxTriesPerNumber} times, or on the do-not-call list)`);
     }
-    await saveContactState(trx, row.id, state, { ...hold, phoneIndex: index, startedAt: now, until: null }, now);
     await recordContactChanges(trx, [change(row, {
       change: 'AttemptStarted', state: 'InProgress', actor: actorName(actor), at: now, attemptId: hold.attemptId,
       userId: row.holder_user_id, phoneIndex: index, phoneNumber: number,
-    })], false);
+    })], false, [contactStateWrite(trx, row.id, state, { ...hold, phoneIndex: index, startedAt: now, until: null }, now)]);
     return { attemptId: hold.attemptId!, phoneIndex: index, phoneNumber: number };
   });
 }
@@ -109,11 +106,10 @@ async function returnToQueue(trx: Db, row: ContactRow, how: 'Skipped' | 'Release
     state.nextTryAt = Math.max(state.nextTryAt, now + config.rules.retryDelays.Other * 60_000);
     state.nextTryAt = whenFor(config, row.time_zone, now).nextOpenAt(state.nextTryAt) ?? state.nextTryAt;
   }
-  await saveContactState(trx, row.id, state, NO_HOLD, now);
-  const freed = await letGo(trx, row);
+  const freed = letGo(row);
   await recordContactChanges(trx, [change(row, {
     change: how, state: 'Waiting', actor, at: now, attemptId: row.attempt_id, userId: row.holder_user_id, reason,
-  })], freed);
+  })], freed.length > 0, [contactStateWrite(trx, row.id, state, NO_HOLD, now), ...freed]);
 }
 
 export interface ResultInput {
@@ -177,13 +173,12 @@ export async function postResult(db: Db, clientId: number, actor: DiallerActor, 
     }
     const hold = holdOf(held);
     const after = applyAttempt(stateOf(held), { phoneIndex: hold.phoneIndex!, agentId: held.holder_user_id, cause, code, appointmentAt }, config.rules, when);
-    await saveContactState(trx, held.id, after, NO_HOLD, now);
-    const freed = await letGo(trx, held);
+    const freed = letGo(held);
     await recordContactChanges(trx, [change(held, {
       change: 'Result', state: after.state, actor: actorName(actor), at: now, attemptId: hold.attemptId, userId: held.holder_user_id,
       phoneIndex: hold.phoneIndex, phoneNumber: held[`phone_number${hold.phoneIndex! + 1}`] as string, cause: SystemCause[cause],
       resultCodeId: code?.id ?? null, appointmentAt, comment: input.comment ?? null,
-    })], freed);
+    })], freed.length > 0, [contactStateWrite(trx, held.id, after, NO_HOLD, now), ...freed]);
     return 'applied' as const;
   });
 }
@@ -207,11 +202,10 @@ export async function runDueHolds(db: Db, now: number, batch: number): Promise<n
         continue;
       }
       const started: Hold = { ...hold, startedAt: now, until: null };
-      await saveContactState(trx, row.id, stateOf(row), started, now);
       await recordContactChanges(trx, [change(row, {
         change: 'AttemptStarted', state: 'InProgress', actor: ENGINE_ACTOR, at: now, attemptId: hold.attemptId, userId: row.holder_user_id,
         phoneIndex: hold.phoneIndex, phoneNumber: row[`phone_number${hold.phoneIndex! + 1}`] as string, reason: 'preview time over',
-      })], false);
+      })], false, [contactStateWrite(trx, row.id, stateOf(row), started, now)]);
     }
     return rows.length;
   });

@@ -17,9 +17,9 @@ import { campaignConfigs } from './sql/campaign-config.ts';
  * pass short with 100 agents waiting without taking the pool from the API (PGlite, with one
  * connection, runs them one after another anyway).
  */
-const HAND_OUT_CONCURRENCY = 4;
+export const HAND_OUT_CONCURRENCY = 4;
 /** How often the appended contact-count changes are folded into the counts (why-not reads both). */
-const FOLD_MS = 2000;
+export const FOLD_MS = 2000;
 
 export interface DiallerEngineOptions {
   /** Backup sweep, and how soon a contact coming due is handed out (ms). */

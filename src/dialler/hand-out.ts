@@ -6,10 +6,9 @@ import type { Database } from '../db/schema.ts';
 import * as calendar from '../domain/dialler-calendar.ts';
 import { calendarWhen, compareHandout, isEligibleFor, pickNumber, type HandoutCandidate, type When } from '../domain/dialler-schedule.ts';
 import type { ContactDiallerState, DueRankId } from '../domain/dialler-contact.ts';
-import { blockedNumbers } from '../modules/donotcall/repository.ts';
 import { storeKey, type CampaignConfig } from './sql/campaign-config.ts';
-import { dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
-import { countHeld, linesInUse, lockAgent, lockFirstCandidate, probeCandidates, waitingZones, type Candidate } from './sql/hand-out.ts';
+import { contactStateWrite, dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
+import { heldWrite, linesInUse, lockAgent, lockFirstCandidate, probeCandidates, waitingZones, type Candidate } from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
 import { perDatabase } from '../db/per-database.ts';
 
@@ -88,12 +87,13 @@ async function rankedCandidates(db: Db, config: CampaignConfig, agentId: number 
 /**
  * Takes the first candidate that is still free, with a number that may be dialled: a contact
  * whose numbers are all invalid, used up or on the do-not-call list is closed on the way (jtel:
- * AbortOnNoTelNumberResultCodesID) and the next candidate tried.
+ * AbortOnNoTelNumberResultCodesID) and the next candidate tried. The hold is not written yet:
+ * `write` goes with the hand-out's record (or is run by the caller).
  */
 async function takeContact(
   trx: Db, config: CampaignConfig, ids: number[], agentId: number | null, now: number,
   hold: (row: ContactRow, attemptId: string) => Hold, closed: ContactChangeInput[],
-): Promise<{ row: ContactRow; hold: Hold; phoneIndex: number; number: string } | undefined> {
+): Promise<{ row: ContactRow; hold: Hold; phoneIndex: number; number: string; write: ReturnType<typeof contactStateWrite> } | undefined> {
   // One statement locks the first candidate still free (in the order given); after a contact
   // closed for want of a number, the next look starts behind it.
   for (let rest = ids; rest.length > 0;) {
@@ -101,8 +101,7 @@ async function takeContact(
     if (!row) break;
     rest = rest.slice(rest.indexOf(row.id) + 1);
     const state = stateOf(row);
-    const numbers = state.phones.map((p) => p.number).filter((n): n is string => n !== null);
-    const blocked = await blockedNumbers(trx, config.clientId, numbers, new Date(now));
+    const blocked = new Set(row.blocked);
     const phoneIndex = pickNumber(state, config.rules, (n) => blocked.has(n));
     if (phoneIndex === null) {
       const after = closeForNoNumber(state, config);
@@ -113,9 +112,8 @@ async function takeContact(
       });
       continue;
     }
-    const h = hold(row, row.next_attempt_id);
-    await saveContactState(trx, row.id, state, { ...h, phoneIndex }, now);
-    return { row, hold: { ...h, phoneIndex }, phoneIndex, number: state.phones[phoneIndex].number! };
+    const h = { ...hold(row, row.next_attempt_id), phoneIndex };
+    return { row, hold: h, phoneIndex, number: state.phones[phoneIndex].number!, write: contactStateWrite(trx, row.id, state, h, now) };
   }
   return undefined;
 }
@@ -152,14 +150,13 @@ export async function handOutToAgent(db: Db, agentId: number, configs: CampaignC
         until: preview ? now + config.previewSeconds * 1000 : null, attemptId, phoneIndex: null, startedAt: preview ? null : now,
       }), closed);
       if (!taken) continue;
-      await countHeld(trx, agentId, 1);
       const base = {
         clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, state: 'InProgress', actor: ENGINE_ACTOR, at: now,
         attemptId: taken.hold.attemptId, userId: agentId, phoneIndex: taken.phoneIndex, phoneNumber: taken.number,
       };
       const changes: ContactChangeInput[] = [...closed, { ...base, change: 'HandedOut', reason: preview ? `preview for ${config.previewSeconds} s` : null }];
       if (!preview) changes.push({ ...base, change: 'AttemptStarted', reason: config.mode === 'Progressive' ? 'progressive' : 'no preview time' });
-      await recordContactChanges(trx, changes, false);
+      await recordContactChanges(trx, changes, false, [taken.write, heldWrite(agentId, 1)]);
       return {
         clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
         phoneNumber: taken.number, holdKind: taken.hold.kind!, holdUntil: taken.hold.until, started: !preview,
@@ -197,6 +194,8 @@ export async function claimForDialler(db: Db, config: CampaignConfig, count: num
         kind: 'External', userId: null, leaseId, until, attemptId, phoneIndex: null, startedAt: now,
       }), closed);
       if (taken) {
+        // Written now: a fresh probe below must not propose it again (our own lock does not hide it).
+        await taken.write.execute();
         contacts.push({
           clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
           phoneNumber: taken.number, holdKind: 'External', holdUntil: until, started: true,

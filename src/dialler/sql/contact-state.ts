@@ -92,13 +92,18 @@ export const NO_HOLD: Hold = { kind: null, userId: null, leaseId: null, until: n
  * 'InProgress' exactly while it has a hold: the state is derived here, so the two cannot part.
  */
 export async function saveContactState(db: Db, contactId: number, s: ContactDiallerState, hold: Hold, now: number): Promise<void> {
+  await contactStateWrite(db, contactId, s, hold, now).execute();
+}
+
+/** saveContactState's statement, not yet run: to go with the change it records (sql/record.ts). */
+export function contactStateWrite(db: Db, contactId: number, s: ContactDiallerState, hold: Hold, now: number) {
   const state = hold.kind !== null ? 'InProgress' : s.state === 'InProgress' ? 'Waiting' : s.state;
   const phones = Object.fromEntries(s.phones.flatMap((p, i) => [
     [`n_tries_phone_number${i + 1}`, p.tries],
     [`n_phone_number${i + 1}_last_cause`, p.lastCause],
     [`b_phone_number${i + 1}_invalid`, p.invalid],
   ]));
-  await db.updateTable('dialler_contacts').set({
+  return db.updateTable('dialler_contacts').set({
     ...phones,
     state,
     due_rank: s.dueRank,
@@ -124,7 +129,7 @@ export async function saveContactState(db: Db, contactId: number, s: ContactDial
     attempt_phone_index: hold.phoneIndex,
     attempt_started_at: at(hold.startedAt),
     updated_at: new Date(now),
-  }).where('id', '=', contactId).execute();
+  }).where('id', '=', contactId);
 }
 
 export function holdOf(row: ContactRow): Hold {

@@ -18,6 +18,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { CAPACITY_STATUSES } from '../../domain/event-flow.ts';
 import { STATE_COLUMNS, type ContactRow } from './contact-state.ts';
+import { PHONE_SLOTS } from '../../domain/dialler-contact.ts';
+import { blockedAmong } from '../../modules/donotcall/repository.ts';
 
 type Db = Kysely<Database>;
 
@@ -116,36 +118,42 @@ export async function linesInUse(db: Db, campaignId: number): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-type Locked = ContactRow & { next_attempt_id: string };
+/** A candidate locked for the hand-out: with a fresh attempt id and its numbers on the do-not-call list. */
+export type Locked = ContactRow & { next_attempt_id: string; blocked: string[] };
 
 /**
  * Step 3: the candidate, locked, if it is still waiting, due and free for `agentId` (null: for
- * anyone not bound). Comes with a fresh attempt id.
+ * anyone not bound).
  */
 export async function lockCandidate(db: Db, contactId: number, agentId: number | null, now: Date): Promise<Locked | undefined> {
   return lockFirstCandidate(db, [contactId], agentId, now);
 }
+
+const NUMBERS = sql.raw(`ARRAY[${Array.from({ length: PHONE_SLOTS }, (_, i) => `l.phone_number${i + 1}`).join(', ')}]`);
 
 /**
  * Step 3 over a list: the first of `contactIds`, in their order, that lockCandidate would take.
  * Rows are locked in that order and a locked or changed one is passed over (SKIP LOCKED, and
  * the conditions re-checked on the row's newest version), so this is the loop of lockCandidate
  * in one round trip: under contention, when many hand-outs propose the same heads, the loop
- * cost one round trip per contact already taken.
+ * cost one round trip per contact already taken. The do-not-call check of the one taken rides
+ * along (after the lock, so only for that row).
  */
 export async function lockFirstCandidate(db: Db, contactIds: readonly number[], agentId: number | null, now: Date): Promise<Locked | undefined> {
   if (contactIds.length === 0) return undefined;
   const { rows } = await sql<Locked>`
-    SELECT ${STATE_COLUMNS}, nextval('dialler_attempt_ids')::text AS next_attempt_id
-    FROM unnest(${[...contactIds]}::int[]) WITH ORDINALITY AS c(id, place) JOIN dialler_contacts k ON k.id = c.id
-    WHERE k.state = 'Waiting' AND k.dt_next_try <= ${now}
-      AND (k.bound_user_id IS NULL OR k.bound_until <= ${now} ${agentId === null ? sql`` : sql`OR k.bound_user_id = ${agentId}`})
-    ORDER BY c.place LIMIT 1
-    FOR UPDATE OF k SKIP LOCKED`.execute(db);
+    WITH l AS (
+      SELECT ${STATE_COLUMNS}, nextval('dialler_attempt_ids')::text AS next_attempt_id
+      FROM unnest(${[...contactIds]}::int[]) WITH ORDINALITY AS c(id, place) JOIN dialler_contacts k ON k.id = c.id
+      WHERE k.state = 'Waiting' AND k.dt_next_try <= ${now}
+        AND (k.bound_user_id IS NULL OR k.bound_until <= ${now} ${agentId === null ? sql`` : sql`OR k.bound_user_id = ${agentId}`})
+      ORDER BY c.place LIMIT 1
+      FOR UPDATE OF k SKIP LOCKED)
+    SELECT l.*, ARRAY(${blockedAmong(sql`l.client_id`, NUMBERS, now)}) AS blocked FROM l`.execute(db);
   return rows[0];
 }
 
-/** The agent now holds one more (or, with -1, one less) dialler contact. */
-export async function countHeld(db: Db, agentId: number, delta: 1 | -1): Promise<void> {
-  await sql`UPDATE agent_states SET dialler_held = greatest(dialler_held + ${delta}, 0) WHERE user_id = ${agentId}`.execute(db);
+/** The agent now holds one more (or, with -1, one less) dialler contact: the statement, to go with its change (sql/record.ts). */
+export function heldWrite(agentId: number, delta: 1 | -1) {
+  return sql`UPDATE agent_states SET dialler_held = greatest(dialler_held + ${delta}, 0) WHERE user_id = ${agentId}`;
 }

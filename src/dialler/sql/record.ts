@@ -1,6 +1,6 @@
 // A contact's changes, recorded the one way (src/db/changes.ts): history row, feed message for the
 // supervisor's and the agent's streams, and a notice to every instance after commit.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type OperationNodeSource } from 'kysely';
 import { announceChanges, changeValues, ContactChange, recordChanges, type ChangeRow } from '../../db/changes.ts';
 import type { Database } from '../../db/schema.ts';
 
@@ -37,12 +37,18 @@ function rowOf(c: ContactChangeInput): ContactChangeRow {
 }
 
 /**
- * Records the changes in the caller's transaction. `distribute`: whether they may give the ACD
- * distributor work (they do when an agent's dialler work ends: the agent is free for events again).
+ * Records the changes in the caller's transaction, in one statement with `writes`: the statements
+ * that make them (a contact's new state, an agent's count of held contacts), so a change costs one
+ * round trip. `distribute`: whether they may give the ACD distributor work (they do when an
+ * agent's dialler work ends: the agent is free for events again).
  */
-export async function recordContactChanges(db: Kysely<Database>, changes: ContactChangeInput[], distribute: boolean): Promise<void> {
-  if (changes.length === 0) return;
-  await sql`WITH ${recordChanges(ContactChange, changeValues(ContactChange, changes.map(rowOf)))} SELECT 1`.execute(db);
+export async function recordContactChanges(db: Kysely<Database>, changes: ContactChangeInput[], distribute: boolean, writes: OperationNodeSource[] = []): Promise<void> {
+  if (changes.length === 0) {
+    for (const write of writes) await sql`${write}`.execute(db);
+    return;
+  }
+  const made = writes.map((write, i) => sql`${sql.raw(`write${i}`)} AS (${write}), `);
+  await sql`WITH ${sql.join(made, sql``)}${recordChanges(ContactChange, changeValues(ContactChange, changes.map(rowOf)))} SELECT 1`.execute(db);
   const parties = new Map(changes.map((c) => [`${c.clientId}:${c.userId ?? ''}`, { clientId: c.clientId, agentId: c.userId ?? null, distribute }]));
   await announceChanges(db, [...parties.values()]);
 }

@@ -7,11 +7,10 @@ import { localTimestamp } from '../../domain/dialler-calendar.ts';
 import { giveBackIn, releaseLease, renewLease } from '../../dialler/actions.ts';
 import { asCandidate, claimForDialler, isDialling, whenFor, type HandedOut } from '../../dialler/hand-out.ts';
 import { campaignConfigs, type CampaignConfig } from '../../dialler/sql/campaign-config.ts';
-import { countHeld, lockAgent, lockCandidate } from '../../dialler/sql/hand-out.ts';
-import { saveContactState, stateOf, STATE_COLUMNS, type ContactRow } from '../../dialler/sql/contact-state.ts';
+import { heldWrite, lockAgent, lockCandidate } from '../../dialler/sql/hand-out.ts';
+import { contactStateWrite, stateOf, STATE_COLUMNS, type ContactRow } from '../../dialler/sql/contact-state.ts';
 import { recordContactChanges } from '../../dialler/sql/record.ts';
 import { compareHandout, isEligibleFor, pickNumber } from '../../domain/dialler-schedule.ts';
-import { blockedNumbers } from '../donotcall/repository.ts';
 import { lockState } from '../agents/repository.ts';
 
 type Db = Kysely<Database>;
@@ -131,18 +130,15 @@ export async function reserveContact(db: Db, clientId: number, agentId: number, 
     if (!row) throw new Conflict(`Dialler contact ${contactId} is not callable for you now (ask …/whyNot)`);
     if (!whenFor(config, row.time_zone, now).isOpenAt(now)) throw new Conflict(`Dialler contact ${contactId} is outside its calling times now`);
     const state = stateOf(row);
-    const numbers = state.phones.map((p) => p.number).filter((n): n is string => n !== null);
-    const blocked = await blockedNumbers(trx, clientId, numbers, new Date(now));
+    const blocked = new Set(row.blocked);
     const phoneIndex = pickNumber(state, config.rules, (n) => blocked.has(n));
     if (phoneIndex === null) throw new Conflict(`Dialler contact ${contactId} has no number that may be dialled`);
-    await saveContactState(trx, row.id, state, {
-      kind: 'Manual', userId: agentId, leaseId: null, until: null, attemptId: row.next_attempt_id, phoneIndex, startedAt: null,
-    }, now);
-    await countHeld(trx, agentId, 1);
     await recordContactChanges(trx, [{
       clientId, campaignId: config.id, contactId, change: 'HandedOut', state: 'InProgress', actor: `agent ${agentId}`, at: now,
       attemptId: row.next_attempt_id, userId: agentId, phoneIndex, phoneNumber: state.phones[phoneIndex].number, reason: 'reserved',
-    }], false);
+    }], false, [contactStateWrite(trx, row.id, state, {
+      kind: 'Manual', userId: agentId, leaseId: null, until: null, attemptId: row.next_attempt_id, phoneIndex, startedAt: null,
+    }, now), heldWrite(agentId, 1)]);
     return {
       clientId, campaignId: config.id, contactId, attemptId: row.next_attempt_id, phoneIndex, phoneNumber: state.phones[phoneIndex].number!,
       holdKind: 'Manual', holdUntil: null, started: false,

@@ -1,5 +1,5 @@
 // SQL of a client's do-not-call list: whole numbers and prefixes, each with an optional expiry.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { selectRecords } from '../../http/records.ts';
 import { DoNotCallRecord } from './records.ts';
@@ -13,12 +13,16 @@ type Db = Kysely<Database>;
  */
 export async function blockedNumbers(db: Db, clientId: number, numbers: readonly string[], now: Date): Promise<Set<string>> {
   if (numbers.length === 0) return new Set();
-  const { rows } = await sql<{ number: string }>`
-    SELECT DISTINCT n.number FROM unnest(${[...numbers]}::text[]) AS n(number)
+  const { rows } = await sql<{ number: string }>`${blockedAmong(sql`${clientId}`, sql`${[...numbers]}::text[]`, now)}`.execute(db);
+  return new Set(rows.map((r) => r.number));
+}
+
+/** blockedNumbers as a query (one `number` column), for a statement that reads the numbers itself. */
+export function blockedAmong(clientId: RawBuilder<unknown>, numbers: RawBuilder<unknown>, now: Date): RawBuilder<{ number: string }> {
+  return sql`SELECT DISTINCT n.number FROM unnest(${numbers}) AS n(number)
     JOIN dialler_do_not_call d ON d.client_id = ${clientId}
       AND (d.expires_at IS NULL OR d.expires_at > ${now})
-      AND (d.number = n.number OR (d.b_prefix AND starts_with(n.number, d.number)))`.execute(db);
-  return new Set(rows.map((r) => r.number));
+      AND (d.number = n.number OR (d.b_prefix AND starts_with(n.number, d.number)))`;
 }
 
 export interface NewEntry {
