@@ -1,8 +1,9 @@
-// The dialler's loop in one process, beside the ACD distributor and built like it: no state that
+// The dialler engine in one process, beside the ACD distributor and built like it: no state that
 // matters in memory (holds and timers are columns, claims are row locks), so any number of
-// instances run it side by side and a killed one leaves only holds that run out. It wakes on a
-// change (any instance's, through the store's notices), at the next timer, and on a sweep — the
-// sweep is also what notices a retry or a window coming due, which no change announces.
+// instances run it side by side and a killed one leaves only holds that run out. Its passes run
+// in the loop both engines share (src/pass-loop.ts): on a change (any instance's, through the
+// store's notices), at the next timer, and on a sweep — the sweep is also what notices a retry or
+// a window coming due, which no change announces.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -11,6 +12,7 @@ import { nextTimerAt, releaseBindings, runDueHolds } from './actions.ts';
 import { handOutToAgent, type HandedOut } from './hand-out.ts';
 import { foldContactCounts } from './sql/contact-counts.ts';
 import { campaignConfigs } from './sql/campaign-config.ts';
+import { PassLoop } from '../pass-loop.ts';
 
 /**
  * Hand-outs a pass runs at once. Each holds a pool connection for a few statements; four keep a
@@ -40,39 +42,33 @@ export interface DiallerPassResult {
 export class DiallerEngine {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
-  readonly #sweepMs: number;
   readonly #batch: number;
-  readonly #onError: (error: unknown) => void;
   readonly #onHandOut: (handedOut: HandedOut, latencyMs: number) => void;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #onError: (error: unknown) => void;
+  readonly #loop: PassLoop;
   /** Agents logged in to any campaign, as the last full look found them (see wake). */
   #diallerAgents = new Set<number>();
-  /** The next pass serves the timers too (the timer or the sweep asked for it). */
-  #full = true;
-  #started = false;
-  #timer: NodeJS.Timeout | null = null;
   #foldedAt = -Infinity;
 
   constructor(db: Kysely<Database>, clock: Clock, options: DiallerEngineOptions = {}) {
     this.#db = db;
     this.#clock = clock;
-    this.#sweepMs = options.sweepMs ?? 1000;
     this.#batch = options.batch ?? 200;
-    this.#onError = options.onError ?? (() => undefined);
     this.#onHandOut = options.onHandOut ?? (() => undefined);
+    this.#onError = options.onError ?? (() => undefined);
+    this.#loop = new PassLoop({
+      clock, sweepMs: options.sweepMs ?? 1000, onError: this.#onError,
+      pass: (full) => this.#pass(full),
+      nextTimerAt: () => nextTimerAt(this.#db),
+    });
   }
 
   start(): void {
-    this.#started = true;
-    this.#run(true);
+    this.#loop.start();
   }
 
   async stop(): Promise<void> {
-    this.#started = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   /**
@@ -84,57 +80,17 @@ export class DiallerEngine {
    */
   wake(payload?: string): void {
     const notice = payload === undefined ? null : decodeNotice(payload);
-    if (notice?.agentId != null && this.#diallerAgents.has(notice.agentId)) this.#run(false);
+    if (notice?.agentId != null && this.#diallerAgents.has(notice.agentId)) this.#loop.run(false);
   }
 
-  #run(full: boolean): void {
-    if (!this.#started) return;
-    if (full) this.#full = true;
-    if (this.#running) {
-      this.#again = true;
-      return;
+  async #pass(full: boolean): Promise<{ timersMoved: boolean }> {
+    if (full) {
+      const result = await this.runPass();
+      if (result.holds >= this.#batch) this.#loop.run(true);
+      return { timersMoved: true };
     }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-    });
-  }
-
-  async #loop(): Promise<void> {
-    do {
-      this.#again = false;
-      const full = this.#full;
-      this.#full = false;
-      let reschedule = full;
-      try {
-        if (full) {
-          const result = await this.runPass();
-          if (result.holds >= this.#batch) this.#again = this.#full = true;
-        } else {
-          // New holds bring new preview deadlines: the timer must know of them.
-          reschedule = (await this.#handOut(await this.#freeAgents())).handedOut > 0;
-        }
-      } catch (error) {
-        this.#onError(error);
-      }
-      if (!this.#again && this.#started && (reschedule || this.#timer === null)) await this.#schedule();
-    } while (this.#again && this.#started);
-  }
-
-  async #schedule(): Promise<void> {
-    let delay = this.#sweepMs;
-    try {
-      const at = await nextTimerAt(this.#db);
-      if (at !== null) delay = Math.min(delay, Math.max(0, at - this.#clock.now()));
-    } catch (error) {
-      this.#onError(error);
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    if (!this.#started) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#run(true);
-    }, delay + 1);
-    this.#timer.unref();
+    // New holds bring new preview deadlines: the timer must know of them.
+    return { timersMoved: (await this.#handOut(await this.#freeAgents())).handedOut > 0 };
   }
 
   /**
@@ -142,7 +98,7 @@ export class DiallerEngine {
    * than at the next pass; the pass would find them too, this only saves the wait.
    */
   serve(agentId: number): void {
-    if (!this.#started) return;
+    if (!this.#loop.started) return;
     this.#diallerAgents.add(agentId);
     this.#freeAgents(agentId)
       .then((agents) => this.#handOut(agents))

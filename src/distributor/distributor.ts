@@ -1,12 +1,13 @@
-// The engine's loop in one process. It holds no state that matters: every timer is a column,
-// every claim a row lock, so any number of these run side by side on one PostgreSQL and a killed
-// one leaves nothing behind but leases that expire. It wakes on a change (this process's, or any
-// instance's through NOTIFY), at the next timer the database knows of, and on a periodic sweep as
-// a backup for lost notifications.
+// The ACD engine in one process. It holds no state that matters: every timer is a column, every
+// claim a row lock, so any number of these run side by side on one PostgreSQL and a killed one
+// leaves nothing behind but leases that expire. Its passes run in the loop both engines share
+// (src/pass-loop.ts): on a change (this process's, or any instance's through NOTIFY), at the next
+// timer the database knows of, and on a sweep.
 import type { Kysely } from 'kysely';
 import { announceChanges, decodeNotice } from '../db/changes.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/clock.ts';
+import { PassLoop } from '../pass-loop.ts';
 import { dispatchGroup } from './sql/dispatch-group.ts';
 import { expireOffers } from './sql/expire-offers.ts';
 import { nextDueAt } from './sql/next-due.ts';
@@ -35,16 +36,10 @@ export interface PassResult {
 export class Distributor {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
-  readonly #sweepMs: number;
   readonly #batch: number;
   readonly #onError: (error: unknown) => void;
   readonly #onPass: (durationMs: number, result: PassResult) => void;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #started = false;
-  #timer: NodeJS.Timeout | null = null;
-  /** A timer or the sweep asked for the next pass: it runs every sweep. */
-  #fullPass = true;
+  readonly #loop: PassLoop;
   /**
    * Whose groups the next pass must look at: the clients whose changes woke it since the last
    * pass began, or null: every group (a change of unknown origin, a timer, the sweep).
@@ -57,24 +52,24 @@ export class Distributor {
   constructor(db: Kysely<Database>, clock: Clock, options: DistributorOptions = {}) {
     this.#db = db;
     this.#clock = clock;
-    this.#sweepMs = options.sweepMs ?? 2000;
     this.#batch = options.batch ?? 500;
     this.#onError = options.onError ?? (() => undefined);
     this.#onPass = options.onPass ?? (() => undefined);
+    this.#loop = new PassLoop({
+      clock, sweepMs: options.sweepMs ?? 2000, onError: this.#onError,
+      pass: (full) => this.#pass(full),
+      nextTimerAt: () => this.#nextTimerAt(),
+    });
   }
 
   /** Runs passes on its own from now on: on every wake(), at due timers and on the sweep. */
   start(): void {
-    this.#started = true;
-    this.#fullPass = true;
-    this.wake();
+    this.#wokenBy = null;
+    this.#loop.start();
   }
 
   async stop(): Promise<void> {
-    this.#started = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   /**
@@ -83,63 +78,40 @@ export class Distributor {
    * groups only; without one (or one naming no client) the pass looks at every group.
    */
   wake(payload?: string): void {
-    if (!this.#started) return;
+    if (!this.#loop.started) return;
     const notice = payload === undefined ? null : decodeNotice(payload);
     if (notice === null) this.#wokenBy = null;
     else this.#wokenBy?.add(notice.clientId);
-    if (this.#running) {
-      this.#again = true;
-      return;
+    this.#loop.run(false);
+  }
+
+  async #pass(full: boolean): Promise<{ timersMoved: boolean }> {
+    const clientIds = full || this.#wokenBy === null ? null : [...this.#wokenBy];
+    this.#wokenBy = new Set();
+    try {
+      const started = performance.now();
+      const result = await this.runPass({ full, clientIds });
+      this.#onPass(performance.now() - started, result);
+      // A full batch means more may be due right away.
+      if (result.released >= this.#batch || result.expired >= this.#batch || result.reminded >= this.#batch) this.#loop.run(false);
+    } catch (error) {
+      // What the failed pass was to look at is looked at by the next, whatever woke it.
+      this.#wokenBy = null;
+      throw error;
     }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-    });
+    return { timersMoved: true };
   }
 
-  async #loop(): Promise<void> {
-    // Until the loop returns, wake() only sets #again: a wake heard while the timers are being
-    // read (#schedule waits on the database) must run one more pass, or the change it announced
-    // waits for the sweep.
-    do {
-      this.#again = false;
-      try {
-        const full = this.#fullPass;
-        const clientIds = full || this.#wokenBy === null ? null : [...this.#wokenBy];
-        this.#fullPass = false;
-        this.#wokenBy = new Set();
-        const started = performance.now();
-        const result = await this.runPass({ full, clientIds });
-        this.#onPass(performance.now() - started, result);
-        // A full batch means more may be due right away.
-        if (result.released >= this.#batch || result.expired >= this.#batch || result.reminded >= this.#batch) this.#again = true;
-      } catch (error) {
-        // What the failed pass was to look at is looked at by the next, whatever woke it.
-        this.#wokenBy = null;
-        this.#onError(error);
-      }
-      if (!this.#again && this.#started) await this.#schedule();
-    } while (this.#again && this.#started);
-  }
-
-  async #schedule(): Promise<void> {
-    let delay = this.#sweepMs;
+  async #nextTimerAt(): Promise<number | null> {
     try {
       const due = await nextDueAt(this.#db, new Date(this.#clock.now()));
-      if (due.at !== null) delay = Math.min(delay, Math.max(0, due.at - this.#clock.now()));
       this.#leaseAt = due.leaseAt ?? Infinity;
       this.#reminderAt = due.reminderAt ?? Infinity;
+      return due.at;
     } catch (error) {
       this.#leaseAt = this.#reminderAt = -Infinity;
-      this.#onError(error);
+      throw error;
     }
-    if (this.#timer) clearTimeout(this.#timer);
-    if (!this.#started) return;
-    // +1 ms: a timer due at t must find now >= t when it fires.
-    this.#timer = setTimeout(() => {
-      this.#fullPass = true;
-      this.wake();
-    }, delay + 1);
-    this.#timer.unref();
   }
 
   /**
