@@ -33,6 +33,7 @@ import { Distributor } from './distributor/distributor.ts';
 import { DiallerEngine } from './dialler/engine.ts';
 import { CredentialCache } from './http/credential-cache.ts';
 import { installRequestLimits } from './http/rate-limit.ts';
+import { installIdempotency } from './modules/idempotency/plugin.ts';
 import { installMetrics, logAtDebug, Metrics } from './http/metrics.ts';
 import { LIMIT_DEFAULTS, METRICS_DEFAULTS, type LimitSettings, type MetricsSettings, type TrustProxy } from './config.ts';
 
@@ -160,6 +161,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', authenticateAdmin);
+    installIdempotency(admin, 'admin');
     await admin.register(clientRoutes);
     await admin.register(adminContactFileRoutes);
   }, { prefix: API_PREFIX });
@@ -167,6 +169,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(async (client) => {
     client.addHook('onRequest', authenticateClient);
     await installRequestLimits(client, options.limits ?? LIMIT_DEFAULTS);
+    installIdempotency(client, 'client');
     await client.register(eventRoutes);
     await client.register(groupRoutes);
     await client.register(userRoutes);

@@ -91,6 +91,18 @@ export class TooManyRequests extends ApiError {
   }
 }
 
+/** 409: the first request with this Idempotency-Key is still being answered (src/modules/idempotency/). */
+export class IdempotencyKeyInUse extends ApiError {
+  static readonly code = 'SB_IDEMPOTENCY_KEY_IN_USE';
+  constructor() {
+    super('SB_IDEMPOTENCY_KEY_IN_USE', 409, 'Idempotency-Key: the first request with this key is still being answered; send it again shortly to receive its answer',
+      undefined, { 'retry-after': '1' });
+  }
+}
+// 422 (IETF httpapi idempotency draft): a key stands for one request for 24 h.
+export const IdempotencyKeyReused = defineError('SB_IDEMPOTENCY_KEY_REUSED', 422,
+  'Idempotency-Key: this key was used within 24 h for another request (method, path, query or body); a new request needs a new key');
+
 /**
  * Why a process could not start or a command could not run (configuration, the data folder, the
  * port, the database): never an HTTP answer; the command line prints its message as one line.

@@ -12,6 +12,7 @@ import * as eventReferences from './migrations/009_event_references.ts';
 import * as rateLimits from './migrations/010_rate_limits.ts';
 import * as oneChangeRecord from './migrations/011_one_change_record.ts';
 import * as diallerEngine from './migrations/012_dialler_engine.ts';
+import * as idempotencyKeys from './migrations/013_idempotency_keys.ts';
 import * as diallerCounts from './migrations/015_dialler_counts.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '010_rate_limits': rateLimits,
   '011_one_change_record': oneChangeRecord,
   '012_dialler_engine': diallerEngine,
+  '013_idempotency_keys': idempotencyKeys,
   '015_dialler_counts': diallerCounts,
 };
 
