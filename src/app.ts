@@ -28,6 +28,8 @@ import { doNotCallRoutes } from './modules/donotcall/routes.ts';
 import { incomingCallRoutes } from './modules/dialler/incoming-call-routes.ts';
 import { whyNotRoutes } from './modules/dialler/why-not-routes.ts';
 import { contactHistoryRoutes } from './modules/dialler/history-routes.ts';
+import { webhookRoutes } from './modules/webhooks/routes.ts';
+import { WebhookWorker, type WebhookSettings } from './webhooks/worker.ts';
 import { mayDistribute } from './db/changes.ts';
 import { Distributor } from './distributor/distributor.ts';
 import { DiallerEngine } from './dialler/engine.ts';
@@ -45,6 +47,7 @@ declare module 'fastify' {
     credentials: CredentialCache;
     distributor: Distributor;
     dialler: DiallerEngine;
+    webhooks: WebhookWorker;
     /** Whether this instance runs the engine (and the other background sweeps). */
     distributorRunning: boolean;
   }
@@ -65,6 +68,8 @@ export interface BuildOptions {
   limits?: LimitSettings;
   metrics?: MetricsSettings;
   trustProxy?: TrustProxy;
+  /** Webhook delivery settings; `deliver` runs the worker (default: as `distribute`). */
+  webhooks?: Partial<WebhookSettings> & { deliver?: boolean };
 }
 
 export const API_PREFIX = '/rest/v1.0';
@@ -112,6 +117,21 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   });
   app.decorate('dialler', dialler);
   app.decorate('distributorRunning', options.distribute === true);
+  const { deliver = options.distribute === true, ...webhookSettings } = options.webhooks ?? {};
+  const webhooks = new WebhookWorker(options.store.db, options.clock ?? systemClock, webhookSettings,
+    (error) => app.log.error({ err: error }, 'webhook delivery failed'));
+  app.decorate('webhooks', webhooks);
+  let stopHearing = () => {};
+  if (deliver) {
+    app.addHook('onReady', async () => {
+      stopHearing = options.store.onChange((payload) => webhooks.wake(payload));
+      webhooks.start();
+    });
+  }
+  app.addHook('onClose', async () => {
+    stopHearing();
+    await webhooks.stop();
+  });
   if (options.distribute) {
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
@@ -183,6 +203,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await client.register(incomingCallRoutes);
     await client.register(whyNotRoutes);
     await client.register(contactHistoryRoutes);
+    await client.register(webhookRoutes);
   }, { prefix: `${API_PREFIX}/:ClientsID` });
 
   return app;

@@ -24,6 +24,12 @@ export interface Config {
   metrics: MetricsSettings;
   /** Fastify's trustProxy: whose X-Forwarded-For names the client's address (login throttle). */
   trustProxy: TrustProxy;
+  /** SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE=1: webhooks may target loopback and private addresses. */
+  webhooksAllowPrivate: boolean;
+  /** SWITCHBOARD_WEBHOOKS_TIMEOUT_MS: a webhook attempt's deadline (default 10 s). */
+  webhooksTimeoutMs: number;
+  /** SWITCHBOARD_WEBHOOKS_SECRET_KEY: seals webhook signing secrets at rest; unset: stored as they are. */
+  webhooksSecretKey: string | undefined;
 }
 
 /** The PostgreSQL pool's settings when none are given (see StoreOptions). */
@@ -49,6 +55,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: limitsFrom(env),
     metrics: metricsFrom(env),
     trustProxy: trustProxyFrom(env.SWITCHBOARD_TRUST_PROXY),
+    webhooksAllowPrivate: flagFrom(env.SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE, 'SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE'),
+    webhooksTimeoutMs: positiveIntFrom(env.SWITCHBOARD_WEBHOOKS_TIMEOUT_MS, 10_000, 'SWITCHBOARD_WEBHOOKS_TIMEOUT_MS'),
+    webhooksSecretKey: env.SWITCHBOARD_WEBHOOKS_SECRET_KEY || undefined,
   };
 }
 
@@ -59,6 +68,12 @@ function logLevelFrom(value: string | undefined): string {
   if (!value) return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
   return value;
+}
+
+function flagFrom(value: string | undefined, name: string): boolean {
+  if (value === undefined || ['', '0', 'false'].includes(value)) return false;
+  if (['1', 'true'].includes(value)) return true;
+  throw new Error(`${name} must be 1 or 0 (true or false), got "${value}"`);
 }
 
 function portFrom(value: string | undefined): number {

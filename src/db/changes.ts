@@ -6,6 +6,7 @@
 // every event up again through a procedure call per statement, and notified inside the writing
 // transaction, which makes PostgreSQL serialise the commits of all writers.
 import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
+import { AGENT_KIND_SQL, CONTACT_KIND_SQL, EVENT_KIND_SQL } from '../webhooks/kinds.ts';
 
 /** SQL types a kind's row columns are cast to (VALUES rows carry no types of their own). */
 type SqlType = 'int' | 'bigint' | 'smallint' | 'text' | 'timestamptz' | 'jsonb';
@@ -23,6 +24,11 @@ interface KindDeclaration<Row extends string, Message> {
   timeColumn: Row;
   /** Every field of the message, from a row column. */
   message: { [F in keyof Message]-?: Row };
+  /**
+   * What a webhook delivery of the change names (src/webhooks/kinds.ts): the thing changed, whose
+   * record the delivery carries, and the kind, an SQL expression over the row columns.
+   */
+  webhook: { subject: Row; kind: string };
 }
 
 export interface ChangeKind<Row extends string, Message> extends KindDeclaration<Row, Message> {
@@ -64,6 +70,7 @@ export const EventChange = changeKind<EventMessage>()({
     AcdEventsID: 'event_id', AcdEventTypesID: 'type_id', AcdGroupsID: 'queue_group_id', FromAcdEventStatusID: 'from_status_id',
     ToAcdEventStatusID: 'to_status_id', UsersID: 'agent_id', Actor: 'actor', Reason: 'reason',
   },
+  webhook: { subject: 'event_id', kind: EVENT_KIND_SQL },
 });
 
 /** A change of an agent's state (agent_state_history; topic 'agent'). */
@@ -86,6 +93,7 @@ export const AgentChange = changeKind<AgentMessage>()({
   agentColumn: 'user_id',
   timeColumn: 'created_at',
   message: { UsersID: 'user_id', Change: 'change', AcdGroupsID: 'group_id', Capacity: 'capacity', Actor: 'actor', Reason: 'reason' },
+  webhook: { subject: 'user_id', kind: AGENT_KIND_SQL },
 });
 
 /** A dialler contact's change (dialler_contact_history, migration 012; topic 'contact'). */
@@ -122,6 +130,7 @@ export const ContactChange = changeKind<ContactMessage>()({
     DiallerContactsID: 'contact_id', DiallerCampaignsID: 'campaign_id', Change: 'change', State: 'state', UsersID: 'user_id',
     AttemptID: 'attempt_id', PhoneIndex: 'phone_index', Cause: 'cause', ResultCodesID: 'result_code_id', Actor: 'actor', Reason: 'reason',
   },
+  webhook: { subject: 'contact_id', kind: CONTACT_KIND_SQL },
 });
 
 /** The row values of a kind, for rows built in the application (changeValues). */
@@ -132,8 +141,11 @@ type AnyKind = ChangeKind<string, any>;
 const rowsName = (kind: AnyKind) => `${kind.topic}_rows`;
 
 /**
- * Three CTEs, `<topic>_rows`, `<topic>_hist` and `<topic>_feed`: the rows `rows` selects (the
- * kind's row columns, in order and typed), their history rows, and one feed message for each.
+ * Four CTEs, `<topic>_rows`, `<topic>_hist`, `<topic>_feed` and `<topic>_hook`: the rows `rows`
+ * selects (the kind's row columns, in order and typed), their history rows, one feed message for
+ * each, and the webhook outbox: a delivery for each enabled subscription of the row's client that
+ * wants the change's kind, committed or rolled back with the change itself. A client without
+ * subscriptions costs one probe of an empty partial index, inside this same statement.
  * Both inserts read the same rows: joining the history to the changed rows instead took a nested
  * loop over both (the planner sees one row in each CTE), its cost growing with the square of the
  * batch. A statement changes each thing once, so any order of its messages keeps every thing's
@@ -152,6 +164,16 @@ export function recordChanges(kind: AnyKind, rows: RawBuilder<unknown>): RawBuil
       INSERT INTO push_messages (client_id, agent_id, topic, data, created_at)
       SELECT ${sql.raw(kind.clientColumn)}, ${sql.raw(kind.agentColumn)}, ${sql.lit(kind.topic)}, jsonb_build_object(${fields}), ${sql.raw(kind.timeColumn)}
       FROM ${name}
+    ), ${sql.raw(`${kind.topic}_hook`)} AS (
+      INSERT INTO webhook_deliveries (subscription_id, client_id, type, topic, subject_id, change, occurred_at, next_attempt_at, created_at)
+      SELECT s.id, c.client_id, c.kind, ${sql.lit(kind.topic)}, c.subject_id, c.change, c.at, c.at, c.at
+      FROM (
+        SELECT ${sql.raw(kind.clientColumn)} AS client_id, ${sql.raw(kind.webhook.kind)} AS kind, ${sql.raw(kind.webhook.subject)} AS subject_id,
+          jsonb_build_object(${fields}) AS change, ${sql.raw(kind.timeColumn)} AS at
+        FROM ${name}
+      ) c
+      JOIN webhook_subscriptions s ON s.client_id = c.client_id AND s.enabled
+        AND s.kinds && ARRAY[c.kind, ${sql.lit(`${kind.topic}.*`)}, '*']
     )`;
 }
 

@@ -13,6 +13,7 @@ import * as rateLimits from './migrations/010_rate_limits.ts';
 import * as oneChangeRecord from './migrations/011_one_change_record.ts';
 import * as diallerEngine from './migrations/012_dialler_engine.ts';
 import * as idempotencyKeys from './migrations/013_idempotency_keys.ts';
+import * as webhooks from './migrations/014_webhooks.ts';
 import * as diallerCounts from './migrations/015_dialler_counts.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '011_one_change_record': oneChangeRecord,
   '012_dialler_engine': diallerEngine,
   '013_idempotency_keys': idempotencyKeys,
+  '014_webhooks': webhooks,
   '015_dialler_counts': diallerCounts,
 };
 

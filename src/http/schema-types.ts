@@ -60,3 +60,6 @@ export const commonErrors = {
   404: Type.Ref('ErrorBody'),
   409: Type.Ref('ErrorBody'),
 };
+
+/** 409, for the routes whose service can answer it (a name taken, a state that forbids the change). */
+export const conflict = { 409: Type.Ref('ErrorBody') };
