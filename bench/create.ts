@@ -12,6 +12,7 @@ import autocannon, { type Result } from 'autocannon';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Insertable, Selectable } from 'kysely';
 import { build } from '../src/app.ts';
+import { createSwitchboardClient } from '../src/client/index.ts';
 import { authenticateClient } from '../src/http/auth.ts';
 import type { AcdEventsTable } from '../src/db/schema.ts';
 import { openStore, type Store, type StoreKind } from '../src/db/store.ts';
@@ -78,17 +79,15 @@ function registerFloor(app: FastifyInstance, template: () => StoredEvent): void 
   app.post(`/rest/v1.0/:ClientsID${FLOOR_PATH}`, { schema: { hide: true }, onRequest: authenticateClient }, floor);
 }
 
-/** One real create through the app; its stored row becomes the floor's template. */
-async function learnStoredEvent(app: FastifyInstance, store: Store, tenant: BenchTenant): Promise<StoredEvent> {
-  const response = await app.inject({
-    method: 'POST',
-    url: `/rest/v1.0/${tenant.clientId}/acd/events/create`,
-    headers: { authorization: `Bearer ${tenant.token}` },
-    payload: callbackRequest(tenant.groupId),
+/** One real create over HTTP through the typed client (src/client); its stored row becomes the floor's template. */
+async function learnStoredEvent(address: string, store: Store, tenant: BenchTenant): Promise<StoredEvent> {
+  const api = createSwitchboardClient({ baseUrl: address, token: tenant.token });
+  const { data, error, response } = await api.POST('/rest/v1.0/{ClientsID}/acd/events/create', {
+    params: { path: { ClientsID: tenant.clientId } },
+    body: callbackRequest(tenant.groupId),
   });
-  if (response.statusCode !== 200) throw new Error(`create answered ${response.statusCode}: ${response.body}`);
-  const created = response.json() as { records: { ID: number; Result_?: string }[] };
-  const id = created.records[0].ID;
+  if (!data) throw new Error(`create answered ${response.status}: ${JSON.stringify(error)}`);
+  const id = data.records[0].ID;
   const row = await store.db.selectFrom('acd_events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const { id: _id, ...rest } = row;
   return rest;
@@ -131,8 +130,8 @@ async function benchStore(kind: StoreKind, store: Store): Promise<StoreSummary> 
   const app = await build({ store });
   registerFloor(app, () => template!);
   try {
-    template = await learnStoredEvent(app, store, tenant);
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    template = await learnStoredEvent(address, store, tenant);
     const createUrl = `${address}/rest/v1.0/${tenant.clientId}/acd/events/create`;
     const floorUrl = `${address}${FLOOR_PATH}`;
     const authFloorUrl = `${address}/rest/v1.0/${tenant.clientId}${FLOOR_PATH}`;

@@ -3,6 +3,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { openApiOptions } from './http/openapi.ts';
+import { installUnknownEndpoints } from './http/unknown-endpoints.ts';
+import { installCors } from './http/cors.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import type { Store } from './db/store.ts';
@@ -37,7 +40,7 @@ import { CredentialCache } from './http/credential-cache.ts';
 import { installRequestLimits } from './http/rate-limit.ts';
 import { installIdempotency } from './modules/idempotency/plugin.ts';
 import { installMetrics, logAtDebug, Metrics } from './http/metrics.ts';
-import { LIMIT_DEFAULTS, METRICS_DEFAULTS, type LimitSettings, type MetricsSettings, type TrustProxy } from './config.ts';
+import { LIMIT_DEFAULTS, METRICS_DEFAULTS, type CorsOrigins, type LimitSettings, type MetricsSettings, type TrustProxy } from './config.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -68,6 +71,8 @@ export interface BuildOptions {
   limits?: LimitSettings;
   metrics?: MetricsSettings;
   trustProxy?: TrustProxy;
+  /** Origins browsers may call the API from (SWITCHBOARD_CORS_ORIGINS); default: none (no CORS). */
+  cors?: CorsOrigins;
   /** Webhook delivery settings; `deliver` runs the worker (default: as `distribute`). */
   webhooks?: Partial<WebhookSettings> & { deliver?: boolean };
 }
@@ -150,6 +155,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  installUnknownEndpoints(app);
   installMetrics(app, metrics, options.metrics ?? METRICS_DEFAULTS);
   app.addHook('preValidation', rejectUnstorableText);
   app.addHook('preValidation', rejectNonDecimalIntegers);
@@ -157,20 +163,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Switchboard',
-        version: '1.0.0',
-        description: 'jtel Portal REST API (ACD events, ACD groups, users, dialler campaigns) and Switchboard extensions.',
-      },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      },
-      security: [{ bearer: [] }],
-    },
-  });
+  await installCors(app, options.cors ?? false);
+  await app.register(swagger, openApiOptions);
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/health', { schema: { hide: true }, ...logAtDebug(app) }, async () => ({ status: 200 }));

@@ -24,6 +24,8 @@ export interface Config {
   metrics: MetricsSettings;
   /** Fastify's trustProxy: whose X-Forwarded-For names the client's address (login throttle). */
   trustProxy: TrustProxy;
+  /** SWITCHBOARD_CORS_ORIGINS: which web origins may call the API from a browser (src/http/cors.ts). */
+  corsOrigins: CorsOrigins;
   /** SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE=1: webhooks may target loopback and private addresses. */
   webhooksAllowPrivate: boolean;
   /** SWITCHBOARD_WEBHOOKS_TIMEOUT_MS: a webhook attempt's deadline (default 10 s). */
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: limitsFrom(env),
     metrics: metricsFrom(env),
     trustProxy: trustProxyFrom(env.SWITCHBOARD_TRUST_PROXY),
+    corsOrigins: corsOriginsFrom(env.SWITCHBOARD_CORS_ORIGINS),
     webhooksAllowPrivate: flagFrom(env.SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE, 'SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE'),
     webhooksTimeoutMs: positiveIntFrom(env.SWITCHBOARD_WEBHOOKS_TIMEOUT_MS, 10_000, 'SWITCHBOARD_WEBHOOKS_TIMEOUT_MS'),
     webhooksSecretKey: env.SWITCHBOARD_WEBHOOKS_SECRET_KEY || undefined,
@@ -156,4 +159,32 @@ function trustProxyFrom(value: string | undefined): TrustProxy {
     return (_address, hop) => hop < hops;
   }
   return value;
+}
+
+/** Off (no CORS headers, the default), any origin (`*`), or these origins exactly. */
+export type CorsOrigins = false | '*' | string[];
+
+/**
+ * SWITCHBOARD_CORS_ORIGINS: origins separated by commas, each `scheme://host[:port]` as a browser
+ * sends it in `Origin`; `*` alone: any origin. Unset or empty: off.
+ */
+function corsOriginsFrom(value: string | undefined): CorsOrigins {
+  const items = (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) return false;
+  if (items.includes('*')) {
+    if (items.length > 1) throw new Error(`SWITCHBOARD_CORS_ORIGINS: "*" (any origin) stands alone, got "${value}"`);
+    return '*';
+  }
+  for (const item of items) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(item).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== item.toLowerCase() || !/^https?:/.test(item)) {
+      throw new Error(`SWITCHBOARD_CORS_ORIGINS: "${item}" is not an origin (http(s)://host[:port], no path or trailing slash)`);
+    }
+  }
+  return items.map((item) => item.toLowerCase());
 }

@@ -53,6 +53,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const app = await build({
       store, bodyLimit: config.bodyLimit, logger: { level: config.logLevel }, distribute: true,
       limits: config.limits, metrics: config.metrics, trustProxy: config.trustProxy,
+      cors: config.corsOrigins,
       webhooks: { allowPrivate: config.webhooksAllowPrivate, timeoutMs: config.webhooksTimeoutMs, secretKey: config.webhooksSecretKey },
     });
     opened.push(() => app.close());

@@ -11,6 +11,7 @@ import { copyBatch } from '../db/copy-out.ts';
 import { InvalidField } from '../errors.ts';
 import { parseLocalTimestamp } from '../domain/dialler.ts';
 import { TIMESTAMP_PATTERN } from './schema-types.ts';
+import { serviceRules } from './service-rules.ts';
 import type { FieldDef, FieldKind, RecordDef } from './records.ts';
 import { selectRecords } from './records.ts';
 
@@ -61,7 +62,10 @@ export function listQuerySchema(record: ListableDef, extra: Record<string, TSche
     {
       limitStart: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, default: 0 })),
       limitPageSize: Type.Optional(Type.Integer({ minimum: -1, maximum: MAX_PAGE_SIZE, default: -1, description: '-1 = all; else 1..10000' })),
-      orderBy: Type.Optional(Type.String({ description: `a field of the record; default ${record.defaultOrderBy}` })),
+      orderBy: Type.Optional(Type.String({
+        description: `a field of the record; default (also when empty) ${record.defaultOrderBy}`,
+        ...serviceRules({ enum: ['', ...Object.keys(filters)] }),
+      })),
       ascending: Type.Optional(Type.Boolean({ default: true })),
       ...extra,
       ...filters,
@@ -88,7 +92,8 @@ interface CheckedQuery {
 
 /** The checks every list shares, whether its rows come from the database or from memory. */
 function checkQuery(record: ListableDef, query: ListQuery): CheckedQuery {
-  const orderBy = query.orderBy ?? record.defaultOrderBy;
+  // `orderBy=` (empty) is the default order, as a form that leaves the field blank means it.
+  const orderBy = query.orderBy || record.defaultOrderBy;
   // Own fields only: `orderBy=constructor` must not find Object.prototype's.
   const orderField = Object.hasOwn(record.fields, orderBy) ? record.fields[orderBy] : undefined;
   if (!orderField) throw new InvalidField('orderBy', `unknown field "${orderBy}"`);

@@ -53,12 +53,14 @@ export const ClientScopedParams = (...names: string[]) =>
     { additionalProperties: false },
   );
 
-/** Responses every client-scoped route can give besides 200. */
+/**
+ * Responses every route can give besides 200. The hooks around a route add theirs to the document
+ * (403, 413, 415, 429: src/http/openapi-document.ts; 409 and 422 for an Idempotency-Key).
+ */
 export const commonErrors = {
   400: Type.Ref('ErrorBody'),
   401: Type.Ref('ErrorBody'),
   404: Type.Ref('ErrorBody'),
-  409: Type.Ref('ErrorBody'),
 };
 
 /** 409, for the routes whose service can answer it (a name taken, a state that forbids the change). */

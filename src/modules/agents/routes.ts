@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { ClientScopedParams, commonErrors, conflict, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
 import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { AgentTokenRequired } from '../../errors.ts';
 import type { Actor } from '../../http/auth.ts';
@@ -28,10 +28,11 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = app.store.db;
   const Agent = AgentRecord.schema;
   const agentState = { 200: SingleEnvelope(Agent), ...errors };
+  const groupLogin = { ...agentState, ...conflict };
 
   app.put('/users/user/:UsersID/password', {
     schema: {
-      tags, summary: 'Set the password the user logs in with as an agent; ends their open sessions',
+      tags, operationId: 'setUserPassword', summary: 'Set the password the user logs in with as an agent; ends their open sessions',
       params: ClientScopedParams('UsersID'),
       body: PasswordBody,
       response: { 200: StatusOnly, ...errors },
@@ -45,7 +46,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/agents/login', {
     config: { public: true, loginThrottle: true },
     schema: {
-      tags, summary: `Log in as an agent (no token needed): answers an agent session token valid ${agents.SESSION_HOURS} h. Any failure: the same 401`,
+      tags, operationId: 'loginAgent', summary: `Log in as an agent (no token needed): answers an agent session token valid ${agents.SESSION_HOURS} h. Any failure: the same 401`,
       security: [],
       params: ClientScopedParams(),
       body: LoginBody,
@@ -58,7 +59,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/me/logout', {
     schema: {
-      tags, summary: 'End this agent session: its token stops working at once (the ACD state stays as it is)',
+      tags, operationId: 'logoutAgentSession', summary: 'End this agent session: its token stops working at once (the ACD state stays as it is)',
       params: ClientScopedParams(),
       response: { 200: StatusOnly, ...errors },
     },
@@ -70,27 +71,27 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/agents/me', {
-    schema: { tags, summary: 'My agent state (agent token)', params: ClientScopedParams(), response: agentState },
+    schema: { tags, operationId: 'getMyAgentState', summary: 'My agent state (agent token)', params: ClientScopedParams(), response: agentState },
   }, async (request, reply) => sendRecords(reply, await agents.getAgent(db, request.client, me(request))));
 
   app.post('/agents/me/acd/login', {
     schema: {
-      tags, summary: 'Log in to the ACD. Events reach me only in groups I am also logged in to: both logins are needed',
+      tags, operationId: 'loginToAcd', summary: 'Log in to the ACD. Events reach me only in groups I am also logged in to: both logins are needed',
       params: ClientScopedParams(), response: agentState,
     },
   }, async (request, reply) => sendRecords(reply, await agents.setAcdLogin(db, app.clock, request.client, request.actor, me(request), true)));
 
   app.post('/agents/me/acd/logout', {
     schema: {
-      tags, summary: 'Log out of the ACD; my group logins stay, so logging in again restores them',
+      tags, operationId: 'logoutFromAcd', summary: 'Log out of the ACD; my group logins stay, so logging in again restores them',
       params: ClientScopedParams(), response: agentState,
     },
   }, async (request, reply) => sendRecords(reply, await agents.setAcdLogin(db, app.clock, request.client, request.actor, me(request), false)));
 
   app.post('/agents/me/groups/:AcdGroupsID/login', {
     schema: {
-      tags, summary: 'Log in to one ACD group I am a member of (else 409). Implies nothing about the ACD login: both are needed for events to reach me',
-      params: ClientScopedParams('AcdGroupsID'), response: agentState,
+      tags, operationId: 'loginToAcdGroup', summary: 'Log in to one ACD group I am a member of (else 409). Implies nothing about the ACD login: both are needed for events to reach me',
+      params: ClientScopedParams('AcdGroupsID'), response: groupLogin,
     },
   }, async (request, reply) => {
     const userId = me(request);
@@ -99,8 +100,8 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/me/groups/:AcdGroupsID/logout', {
     schema: {
-      tags, summary: 'Log out of one ACD group I am a member of (else 409)',
-      params: ClientScopedParams('AcdGroupsID'), response: agentState,
+      tags, operationId: 'logoutFromAcdGroup', summary: 'Log out of one ACD group I am a member of (else 409)',
+      params: ClientScopedParams('AcdGroupsID'), response: groupLogin,
     },
   }, async (request, reply) => {
     const userId = me(request);
@@ -109,7 +110,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/agents', {
     schema: {
-      tags, summary: 'The agent state of every user of the client (default orderBy UID)',
+      tags, operationId: 'listAgents', summary: 'The agent state of every user of the client (default orderBy UID)',
       params: ClientScopedParams(),
       querystring: listQuerySchema(AgentRecord),
       response: { 200: ListEnvelope(Agent), ...errors },
@@ -119,12 +120,12 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/agents/agent/:UsersID', {
-    schema: { tags, summary: 'One user\'s agent state', params: ClientScopedParams('UsersID'), response: agentState },
+    schema: { tags, operationId: 'getAgent', summary: 'One user\'s agent state', params: ClientScopedParams('UsersID'), response: agentState },
   }, async (request, reply) => sendRecords(reply, await agents.getAgent(db, request.client, request.params.UsersID)));
 
   app.put('/agents/agent/:UsersID/capacity', {
     schema: {
-      tags, summary: 'Set how many open events of each type the agent may hold at once; types not named keep theirs',
+      tags, operationId: 'setAgentCapacity', summary: 'Set how many open events of each type the agent may hold at once; types not named keep theirs',
       params: ClientScopedParams('UsersID'),
       body: CapacityBody,
       response: agentState,
@@ -136,7 +137,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/agent/:UsersID/logout', {
     schema: {
-      tags, summary: 'Force the agent out of the ACD and every group (their sessions stay valid)',
+      tags, operationId: 'forceAgentLogout', summary: 'Force the agent out of the ACD and every group (their sessions stay valid)',
       params: ClientScopedParams('UsersID'), response: agentState,
     },
   }, async (request, reply) => sendRecords(reply, await agents.forceLogout(db, app.clock, request.client, request.actor, request.params.UsersID)));

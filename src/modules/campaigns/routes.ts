@@ -1,6 +1,6 @@
 // Dialler campaigns (spec §5.1) and their provisioning (§6).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { ClientScopedParams, commonErrors, conflict, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
 import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import type { LanguageId } from '../../domain/dialler.ts';
 import { CampaignRecord, ResultCodeRecords } from './records.ts';
@@ -19,6 +19,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/dialler/campaigns', {
     schema: {
       tags,
+      operationId: 'listDiallerCampaigns',
       summary: 'All dialler campaigns of the client',
       querystring: listQuerySchema(CampaignRecord),
       response: { 200: ListEnvelope(Campaign), ...commonErrors },
@@ -27,17 +28,18 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendClientList(reply, db, CampaignRecord, request.query, request.client);
   });
 
-  const byIdSchema = (summary: string) => ({
+  const byIdSchema = (operationId: string, summary: string) => ({
     tags,
+    operationId,
     summary,
     params: ClientScopedParams('DiallerCampaignsID'),
     response: { 200: SingleEnvelope(Campaign), ...commonErrors },
   });
-  for (const [path, summary] of [
-    ['/dialler/campaigns/:DiallerCampaignsID', 'One dialler campaign by ID'],
-    ['/dialler/campaigns/campaign/:DiallerCampaignsID', 'One dialler campaign by ID (same as /dialler/campaigns/{id})'],
+  for (const [path, operationId, summary] of [
+    ['/dialler/campaigns/:DiallerCampaignsID', 'getDiallerCampaign', 'One dialler campaign by ID'],
+    ['/dialler/campaigns/campaign/:DiallerCampaignsID', 'getDiallerCampaignAlias', 'One dialler campaign by ID (same as /dialler/campaigns/{id})'],
   ] as const) {
-    app.get(path, { schema: byIdSchema(summary) }, async (request, reply) => {
+    app.get(path, { schema: byIdSchema(operationId, summary) }, async (request, reply) => {
       const texts = await campaignById(db, request.client, request.params.DiallerCampaignsID);
       return sendRecords(reply, texts);
     });
@@ -46,6 +48,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/dialler/campaigns/campaign', {
     schema: {
       tags,
+      operationId: 'findDiallerCampaignsByName',
       summary: 'Dialler campaigns whose Name contains `name` (case-insensitive)',
       querystring: NameQuery,
       response: { 200: SingleEnvelope(Campaign), ...commonErrors },
@@ -58,6 +61,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/dialler/campaigns/campaign/:DiallerCampaignsID/resultCodes', {
     schema: {
       tags,
+      operationId: 'listDiallerCampaignResultCodes',
       summary: "A campaign's result codes, with texts in the requested language",
       params: ClientScopedParams('DiallerCampaignsID'),
       querystring: LanguageQuery,
@@ -72,10 +76,11 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/dialler/campaigns/create', {
     schema: {
       tags: ['Provisioning: dialler campaigns'],
+      operationId: 'createDiallerCampaign',
       summary: 'Create a dialler campaign with its result codes, time windows, restricted periods and dialler settings',
       description: 'A new campaign is paused (bRunning false) unless the body starts it.',
       body: CreateCampaignBody,
-      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => {
     const texts = await createCampaign(db, request.client, app.clock.now(), request.body);
@@ -85,13 +90,14 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/dialler/campaigns/campaign/:DiallerCampaignsID', {
     schema: {
       tags: ['Provisioning: dialler campaigns'],
+      operationId: 'updateDiallerCampaign',
       summary: "Change a campaign's settings [ours]; same Name as another campaign of the client: 409",
       description: 'Any create field except ResultCodes. Fields left out keep their value, null clears a nullable field, '
         + 'TimeWindows and RestrictedPeriods replace the whole list, RetryDelays merges per cause. A new TimeZone moves '
         + 'the contacts that take their zone from the campaign.',
       params: ClientScopedParams('DiallerCampaignsID'),
       body: UpdateCampaignBody,
-      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => {
     const id = request.params.DiallerCampaignsID;
@@ -103,10 +109,11 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/dialler/campaigns/clone', {
     schema: {
       tags,
+      operationId: 'cloneDiallerCampaign',
       summary: 'Copy a campaign with its result codes, texts, time windows, restricted periods and settings (not its contacts)',
       description: 'The copy is a template: it starts paused (bRunning false) whatever the source does.',
       body: CloneCampaignBody,
-      response: { 200: SingleEnvelope(Campaign), ...commonErrors },
+      response: { 200: SingleEnvelope(Campaign), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => {
     const texts = await cloneCampaign(db, request.client, app.clock.now(), request.body);
@@ -116,6 +123,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/dialler/campaigns/campaign/:DiallerCampaignsID', {
     schema: {
       tags,
+      operationId: 'deleteDiallerCampaign',
       summary: 'Delete a campaign with its result codes, time windows and contacts',
       params: ClientScopedParams('DiallerCampaignsID'),
       response: { 200: StatusOnly, ...commonErrors },
@@ -128,9 +136,10 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/dialler/campaigns/campaign', {
     schema: {
       tags,
+      operationId: 'deleteDiallerCampaignByName',
       summary: 'Delete the campaign named exactly `name`, with all its related data',
       querystring: NameQuery,
-      response: { 200: StatusOnly, ...commonErrors },
+      response: { 200: StatusOnly, ...commonErrors, ...conflict },
     },
   }, async (request) => {
     await deleteCampaignByName(db, request.client, request.query.name);

@@ -5,6 +5,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { NullableBool, NullableInt, NullableString } from '../../http/schema-types.ts';
 import { CAMPAIGN_MODES } from '../../domain/dialler-contact.ts';
 import { RESTRICTED_PERIODS_MAX } from './settings.ts';
+import { DATE_PATTERN, LOCAL_TIMESTAMP_PATTERN, serviceRules, WINDOW_FROM_PATTERN, WINDOW_TO_PATTERN } from '../../http/service-rules.ts';
 
 /** A name someone can read back: not blank, no surrounding whitespace to trip exact matching. */
 export const CampaignName = (description: string) =>
@@ -32,16 +33,16 @@ export const ResultCodeInput = Type.Object(
 export const TimeWindowInput = Type.Object(
   {
     Weekday: Type.Integer({ minimum: 1, maximum: 7, description: '1 = Monday … 7 = Sunday' }),
-    From: Type.String({ description: "HH:mm in each contact's local time (its TimeZone, else its country's, else the campaign's)" }),
-    To: Type.String({ description: 'HH:mm, later than From; 24:00 = end of day' }),
+    From: Type.String({ description: "HH:mm in each contact's local time (its TimeZone, else its country's, else the campaign's)", ...serviceRules({ pattern: WINDOW_FROM_PATTERN }) }),
+    To: Type.String({ description: 'HH:mm, later than From; 24:00 = end of day', ...serviceRules({ pattern: WINDOW_TO_PATTERN }) }),
   },
   { additionalProperties: false },
 );
 
 export const RestrictedPeriodInput = Type.Object(
   {
-    From: Type.String({ description: 'first day without calls, YYYY-MM-DD' }),
-    To: Type.String({ description: 'last day without calls, YYYY-MM-DD, not before From' }),
+    From: Type.String({ description: 'first day without calls, YYYY-MM-DD', ...serviceRules({ pattern: DATE_PATTERN, format: 'date' }) }),
+    To: Type.String({ description: 'last day without calls, YYYY-MM-DD, not before From', ...serviceRules({ pattern: DATE_PATTERN, format: 'date' }) }),
     Name: Type.Optional(NullableString({ maxLength: 256, description: 'e.g. the holiday' })),
   },
   { additionalProperties: false },
@@ -75,7 +76,7 @@ function settingsFields(create: boolean) {
     ContactPreviewTime: NullableInt({ minimum: 0, maximum: 86400, description: 'seconds' }),
     nMaxParallelLines: NullableInt({ minimum: 1, maximum: 10000 }),
     bCloseContactsOnIncomingCallsMatchCallerID: Type.Boolean(d(false)),
-    dtTo: NullableString({ description: 'end of the campaign, YYYY-MM-DDTHH:mm[:ss[.SSS]] local time of the client' }),
+    dtTo: NullableString({ description: 'end of the campaign, YYYY-MM-DDTHH:mm[:ss[.SSS]] local time of the client', ...serviceRules({ pattern: LOCAL_TIMESTAMP_PATTERN }) }),
     bCallerIDActive: Type.Boolean(d(false)),
     UserData: NullableString({ maxLength: 256 }),
     TimeWindows: Type.Array(TimeWindowInput, {

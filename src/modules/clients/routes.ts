@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { sql } from 'kysely';
-import { commonErrors, IdParam, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
+import { commonErrors, conflict, IdParam, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
 import { defineRecord, field } from '../../http/records.ts';
 import { listQuerySchema, planList, sendList } from '../../http/list.ts';
 import { createClient, rotateClientToken } from './service.ts';
@@ -28,6 +28,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/clients/create', {
     schema: {
       tags,
+      operationId: 'createClient',
       summary: 'Create a client account (tenant) and its first token',
       body: Type.Object(
         {
@@ -36,7 +37,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
         { additionalProperties: false },
       ),
-      response: { 200: SingleEnvelope(Credentials), ...commonErrors },
+      response: { 200: SingleEnvelope(Credentials), ...commonErrors, ...conflict },
     },
   }, async (request) => {
     const created = await createClient(app.store.db, request.body);
@@ -45,7 +46,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/clients', {
-    schema: { tags, summary: 'All client accounts', querystring: listQuerySchema(ClientRecord), response: { 200: ListEnvelope(ClientRecord.schema), ...commonErrors } },
+    schema: { tags, operationId: 'listClients', summary: 'All client accounts', querystring: listQuerySchema(ClientRecord), response: { 200: ListEnvelope(ClientRecord.schema), ...commonErrors } },
   }, async (request, reply) => {
     const plan = planList(ClientRecord, request.query, sql`true`, ADMIN_ZONE);
     return sendList(reply, app.store.db, ClientRecord, plan, ADMIN_ZONE);
@@ -54,6 +55,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/clients/client/:ClientsID/token', {
     schema: {
       tags,
+      operationId: 'rotateClientToken',
       summary: "Generate a new token for a client; the previous one stops working at once",
       params: IdParam('ClientsID'),
       response: { 200: SingleEnvelope(Credentials), ...commonErrors },

@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { ApiError, ClientNotFound } from '../../errors.ts';
 import type { ClientContext } from '../../http/auth.ts';
 import { commonErrors, IdParam } from '../../http/schema-types.ts';
+import { REQUEST_BODY } from '../../http/openapi-document.ts';
 import { importFile } from './bulk-import.ts';
 import { CONTENT_TYPES, exportContacts } from './export.ts';
 import { PayloadTooLarge } from './file-formats.ts';
@@ -26,6 +27,8 @@ export interface FileRoutesOptions {
 }
 
 const FILE_TYPES = ['text/csv', 'application/x-ndjson'];
+/** The file in the document: text/csv (formats csv and semicolon) or NDJSON. */
+const FILE_CONTENT = Object.fromEntries(FILE_TYPES.map((type) => [type, { schema: Type.String() }]));
 const CAMPAIGN_PARAMS = { id: 'diallerCampaignsID', name: 'diallerCampaignsName' };
 
 const NotAFile = () => new ApiError('SB_UNSUPPORTED_MEDIA_TYPE', 415, 'Send the file as the body, with Content-Type text/csv or application/x-ndjson');
@@ -54,11 +57,14 @@ const BULK_DESCRIPTION = 'The body is the file: `text/csv` (format csv or semico
   + '(malformed quoting, invalid UTF-8, a record over 1 MiB) stops the reading: the rows before it are imported and the '
   + 'report names the fault as its last error. Errors and DoNotCallRows list the first 1000.';
 
-const bulkSchema = (extra: { params?: TSchema; description?: string } = {}) => ({
+const bulkSchema = (operationId: string, extra: { params?: TSchema; description?: string } = {}) => ({
   tags,
+  operationId,
   summary: 'Import a file of contacts into a campaign (streamed), with a report per row',
   description: BULK_DESCRIPTION + (extra.description ?? ''),
   ...(extra.params && { params: extra.params }),
+  // Not `body`: the stream is the route's to read (see acceptFiles); the document still shows it.
+  [REQUEST_BODY]: { required: true, description: 'The file', content: FILE_CONTENT },
   querystring: BulkImportQuery,
   response: {
     200: Type.Object({ records: Type.Array(BulkReport), count: Type.Integer(), status: Type.Integer() }),
@@ -93,16 +99,17 @@ export const contactFileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = a
 
   // No route bodyLimit: it would let a JSON body as large as a file be buffered; the file's own
   // limit is counted as it streams.
-  app.post('/dialler/contacts/import/bulk', { schema: bulkSchema() }, (request) => bulkImport(app, request, request.client, limit));
+  app.post('/dialler/contacts/import/bulk', { schema: bulkSchema('importDiallerContactFile') }, (request) => bulkImport(app, request, request.client, limit));
 
   app.get('/dialler/contacts/export', {
     schema: {
       tags,
+      operationId: 'exportDiallerContacts',
       summary: "A campaign's contacts as a file (streamed), every field of the record",
       description: 'csv and semicolon: a header row of the record\'s field names, then a row per contact, ordered by ID; '
         + 'ndjson: one record per line. The file imports again as it is (bulk import).',
       querystring: ExportQuery,
-      response: { 200: Type.String({ description: 'the file' }), ...commonErrors },
+      response: { 200: { description: 'The file', content: FILE_CONTENT }, ...commonErrors },
     },
   }, async (request, reply) => {
     const { query, client } = request;
@@ -123,7 +130,7 @@ export const adminContactFileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions
   const limit = options.importBodyLimit ?? DEFAULT_IMPORT_BODY_LIMIT;
   acceptFiles(app);
   app.post('/clients/client/:ClientsID/dialler/contacts/import/bulk', {
-    schema: bulkSchema({ params: IdParam('ClientsID'), description: ' Admin token; for the command line.' }),
+    schema: bulkSchema('importClientDiallerContactFile', { params: IdParam('ClientsID'), description: ' Admin token; for the command line.' }),
   }, async (request) => {
     const row = await app.store.db.selectFrom('clients').select(['id', 'time_zone']).where('id', '=', (request.params as { ClientsID: number }).ClientsID).executeTakeFirst();
     if (!row) throw new ClientNotFound();

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
+import { ClientScopedParams, commonErrors, conflict, ListEnvelope, SingleEnvelope } from '../../http/schema-types.ts';
 import { clientScope, listQuerySchema, planList, sendList, sendRecords } from '../../http/list.ts';
 import { ContactRecord } from './records.ts';
 import { ImportContactBody, ImportQuery } from './schemas.ts';
@@ -29,6 +29,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async
   app.get('/dialler/contacts', {
     schema: {
       tags,
+      operationId: 'listDiallerContacts',
       summary: 'All dialler contacts of the client, or of one campaign',
       querystring: ContactListQuery,
       response: { 200: ListEnvelope(Contact), ...commonErrors },
@@ -46,6 +47,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async
   app.get('/dialler/contacts/:DiallerContactsID', {
     schema: {
       tags,
+      operationId: 'getDiallerContact',
       summary: 'One dialler contact by ID',
       params: ClientScopedParams('DiallerContactsID'),
       response: { 200: SingleEnvelope(Contact), ...commonErrors },
@@ -58,13 +60,14 @@ export const contactRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async
   app.post('/dialler/contacts/import', {
     schema: {
       tags,
+      operationId: 'importDiallerContact',
       summary: 'Import one contact into a campaign, optionally overwriting the one with the same UserData',
       description: 'A number on the do-not-call list is imported all the same (it is never handed out); the answer then names '
         + `the fields holding such numbers in the \`${DO_NOT_CALL_HEADER}\` header, e.g. \`PhoneNumber1,PhoneNumber3\`. `
         + 'With overwriteDuplicates and resetDiallerState, a contact in progress answers 409.',
       querystring: ImportQuery,
       body: ImportContactBody,
-      response: { 200: SingleEnvelope(Contact), ...commonErrors, 409: Type.Ref('ErrorBody') },
+      response: { 200: SingleEnvelope(Contact), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => {
     const options = { overwrite: request.query.overwriteDuplicates ?? false, reset: request.query.resetDiallerState ?? false };

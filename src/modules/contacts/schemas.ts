@@ -2,8 +2,12 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { NullableString } from '../../http/schema-types.ts';
 import { ContactRecord, IMPORTED_FIELDS } from './records.ts';
+import { PHONE_PATTERN, serviceRules } from '../../http/service-rules.ts';
 
-const Phone = () => Type.Optional(NullableString({ maxLength: 64, description: 'digits, optional leading +, separators allowed; stored without separators' }));
+const Phone = () => Type.Optional(NullableString({
+  maxLength: 64, description: 'digits, optional leading +, separators allowed; stored without separators',
+  ...serviceRules({ pattern: PHONE_PATTERN }),
+}));
 
 export const MIN_PRIORITY = -1000;
 export const MAX_PRIORITY = 1000;
@@ -38,7 +42,16 @@ export const ImportContactBody = Type.Object(
     DiallerCampaignsID: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'this or DiallerCampaignsName' })),
     DiallerCampaignsName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'exact name; this or DiallerCampaignsID' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // The campaign by ID or name, and at least one number (one with digits: separators alone are none).
+    ...serviceRules({
+      allOf: [
+        { anyOf: [{ required: ['DiallerCampaignsID'] }, { required: ['DiallerCampaignsName'] }] },
+        { anyOf: [1, 2, 3, 4, 5, 6].map((n) => `PhoneNumber${n}`).map((name) => ({ required: [name], properties: { [name]: { type: 'string', pattern: '\\d' } } })) },
+      ],
+    }),
+  },
 );
 export type ImportContactInput = Static<typeof ImportContactBody>;
 

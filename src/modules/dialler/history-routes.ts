@@ -50,7 +50,7 @@ export const contactHistoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/dialler/contacts/:DiallerContactsID/history', {
     schema: {
-      tags, summary: 'Every change of the contact in the dialler, oldest first',
+      tags, operationId: 'listDiallerContactHistory', summary: 'Every change of the contact in the dialler, oldest first',
       params: ClientScopedParams('DiallerContactsID'),
       response: { 200: SingleEnvelope(ContactHistoryRecord.schema), ...commonErrors },
     },

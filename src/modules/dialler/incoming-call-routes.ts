@@ -25,6 +25,7 @@ export const incomingCallRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/dialler/incomingCall', {
     schema: {
       tags,
+      operationId: 'reportIncomingCall',
       summary: 'An incoming call: closes every waiting contact with a matching number in the campaigns with '
         + 'bCloseContactsOnIncomingCallsMatchCallerID and an IncomingCallResultCodesID (+49… = 0049… = 0…; see the docs)',
       params: ClientScopedParams(),

@@ -52,17 +52,18 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = app.store.db;
   // Answer schemas inline: a plugin that adds shared schemas gets Fastify's default validator
   // instead of the app's strict one (src/http/validation.ts).
-  const myState = { 200: SingleEnvelope(MyDiallerSchema), ...errors };
+  const myState = { 200: SingleEnvelope(MyDiallerSchema), ...commonErrors, 403: Type.Ref('ErrorBody') };
+  const myCampaignLogin = { ...myState, 409: Type.Ref('ErrorBody') };
   const answerMine = async (request: FastifyRequest) => one(await dialler.myDialler(db, request.client.id, agentOf(request), request.client.timeZone));
 
   app.get('/agents/me/dialler', {
-    schema: { tags, summary: 'My dialler work: the campaigns I am logged in to and the contacts in my hands', params: ClientScopedParams(), response: myState },
+    schema: { tags, operationId: 'getMyDialler', summary: 'My dialler work: the campaigns I am logged in to and the contacts in my hands', params: ClientScopedParams(), response: myState },
   }, answerMine);
 
   app.post('/agents/me/dialler/campaigns/:DiallerCampaignsID/login', {
     schema: {
-      tags, summary: 'Log in to a campaign (I must be a member of its ACD group). Preview/Progressive: the engine then hands me contacts whenever I hold no ACD event',
-      params: ClientScopedParams('DiallerCampaignsID'), response: myState,
+      tags, operationId: 'loginToDiallerCampaign', summary: 'Log in to a campaign (I must be a member of its ACD group). Preview/Progressive: the engine then hands me contacts whenever I hold no ACD event',
+      params: ClientScopedParams('DiallerCampaignsID'), response: myCampaignLogin,
     },
   }, async (request) => {
     await dialler.loginToCampaign(db, request.client.id, agentOf(request), request.params.DiallerCampaignsID, app.clock.now());
@@ -72,8 +73,8 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/me/dialler/campaigns/:DiallerCampaignsID/logout', {
     schema: {
-      tags, summary: 'Log out of a campaign; contacts I hold but have not dialled go back untouched (409 while an attempt awaits its result)',
-      params: ClientScopedParams('DiallerCampaignsID'), response: myState,
+      tags, operationId: 'logoutFromDiallerCampaign', summary: 'Log out of a campaign; contacts I hold but have not dialled go back untouched (409 while an attempt awaits its result)',
+      params: ClientScopedParams('DiallerCampaignsID'), response: myCampaignLogin,
     },
   }, async (request) => {
     await dialler.logoutFromCampaign(db, request.client.id, agentOf(request), request.params.DiallerCampaignsID, app.clock.now());
@@ -82,7 +83,7 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/agents/me/dialler/campaigns/:DiallerCampaignsID/callable', {
     schema: {
-      tags, summary: 'Manual mode: contacts I may call now, in jtel order (IDs); reserve one to call it',
+      tags, operationId: 'listCallableDiallerContacts', summary: 'Manual mode: contacts I may call now, in jtel order (IDs); reserve one to call it',
       params: ClientScopedParams('DiallerCampaignsID'), querystring: CallableQuery,
       response: { 200: SingleEnvelope(Type.Object({ DiallerContactsIDs: Type.Array(Type.Integer()) })), ...errors },
     },
@@ -93,7 +94,7 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/me/dialler/contacts/:DiallerContactsID/reserve', {
     schema: {
-      tags, summary: 'Manual mode: take a callable contact into my hands', params: ClientScopedParams('DiallerContactsID'),
+      tags, operationId: 'reserveDiallerContact', summary: 'Manual mode: take a callable contact into my hands', params: ClientScopedParams('DiallerContactsID'),
       response: { 200: SingleEnvelope(HeldContactSchema), ...errors },
     },
   }, async (request) => one(handedOut(await dialler.reserveContact(db, request.client.id, agentOf(request), request.params.DiallerContactsID, app.clock.now()), request.client.timeZone)));
@@ -102,7 +103,7 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/me/dialler/contacts/:DiallerContactsID/start', {
     schema: {
-      tags, summary: 'Start the attempt (the call) on a number: the answer names the number to dial',
+      tags, operationId: 'startDiallerAttempt', summary: 'Start the attempt (the call) on a number: the answer names the number to dial',
       params: ClientScopedParams('DiallerContactsID'), body: StartBody,
       response: { 200: SingleEnvelope(Type.Object({ AttemptID: Type.String(), PhoneIndex: Type.Integer(), PhoneNumber: Type.String() })), ...errors },
     },
@@ -112,12 +113,12 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return one({ AttemptID: started.attemptId, PhoneIndex: started.phoneIndex + 1, PhoneNumber: started.phoneNumber });
   });
 
-  for (const [path, how, summary] of [
-    ['skip', 'Skipped', 'Preview: pass on this contact before dialling; it returns to the queue after the campaign\'s retry delay for Other'],
-    ['release', 'Released', 'Give the contact back untouched before dialling (a manual reservation, a preview)'],
+  for (const [path, how, operationId, summary] of [
+    ['skip', 'Skipped', 'skipDiallerContact', 'Preview: pass on this contact before dialling; it returns to the queue after the campaign\'s retry delay for Other'],
+    ['release', 'Released', 'releaseDiallerContact', 'Give the contact back untouched before dialling (a manual reservation, a preview)'],
   ] as const) {
     app.post(`/agents/me/dialler/contacts/:DiallerContactsID/${path}`, {
-      schema: { tags, summary, params: ClientScopedParams('DiallerContactsID'), response: { 200: StatusOnly, ...errors } },
+      schema: { tags, operationId, summary, params: ClientScopedParams('DiallerContactsID'), response: { 200: StatusOnly, ...errors } },
     }, async (request) => {
       await giveBack(db, request.client.id, agent(request), request.params.DiallerContactsID, how, app.clock.now());
       app.dialler.serve(agentOf(request));
@@ -125,25 +126,25 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
   }
 
-  const resultSchema = (who: string) => ({
-    tags, summary: `The attempt's result (${who}): a result code (by ID or ExportKey), or a SystemCause when there was no conversation. The same result for the same AttemptID again changes nothing`,
+  const resultSchema = (operationId: string, who: string) => ({
+    tags, operationId, summary: `The attempt's result (${who}): a result code (by ID or ExportKey), or a SystemCause when there was no conversation. The same result for the same AttemptID again changes nothing`,
     params: ClientScopedParams('DiallerContactsID'), body: ResultBody, response: { 200: SingleEnvelope(ResultAnswer), ...errors },
   });
 
-  app.post('/agents/me/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('agent') }, async (request) => {
+  app.post('/agents/me/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('postMyDiallerResult', 'agent') }, async (request) => {
     const outcome = await postResult(db, request.client.id, agent(request), request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
     if (outcome === 'applied') app.dialler.serve(agentOf(request));
     return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated' });
   });
 
-  app.post('/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('external dialler, client token') }, async (request) => {
+  app.post('/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('postDiallerResult', 'external dialler, client token') }, async (request) => {
     const outcome = await postResult(db, request.client.id, { kind: 'client' }, request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
     return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated' });
   });
 
   app.post('/dialler/campaigns/campaign/:DiallerCampaignsID/leases', {
     schema: {
-      tags, summary: 'External dialler: claim up to Count callable contacts under a lease (External campaigns). Report each attempt with …/dialler/contacts/{id}/result; a lease that runs out returns its contacts untouched',
+      tags, operationId: 'leaseDiallerContacts', summary: 'External dialler: claim up to Count callable contacts under a lease (External campaigns). Report each attempt with …/dialler/contacts/{id}/result; a lease that runs out returns its contacts untouched',
       params: ClientScopedParams('DiallerCampaignsID'), body: ClaimBody, response: { 200: SingleEnvelope(LeaseSchema), ...errors },
     },
   }, async (request) => {
@@ -155,14 +156,14 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/dialler/leases/:LeaseID/renew', {
-    schema: { tags, summary: 'External dialler: extend a lease to LeaseSeconds from now', params: LeaseParams, body: LeaseBody, response: { 200: SingleEnvelope(LeaseCount), ...errors } },
+    schema: { tags, operationId: 'renewDiallerLease', summary: 'External dialler: extend a lease to LeaseSeconds from now', params: LeaseParams, body: LeaseBody, response: { 200: SingleEnvelope(LeaseCount), ...errors } },
   }, async (request) => one({
     LeaseID: request.params.LeaseID,
     nContacts: await dialler.renew(db, request.client.id, request.params.LeaseID, request.body.LeaseSeconds, app.clock.now()),
   }));
 
   app.post('/dialler/leases/:LeaseID/release', {
-    schema: { tags, summary: 'External dialler: give back every contact of the lease that has no result yet, untouched', params: LeaseParams, response: { 200: SingleEnvelope(LeaseCount), ...errors } },
+    schema: { tags, operationId: 'releaseDiallerLease', summary: 'External dialler: give back every contact of the lease that has no result yet, untouched', params: LeaseParams, response: { 200: SingleEnvelope(LeaseCount), ...errors } },
   }, async (request) => {
     const n = await dialler.release(db, request.client.id, request.params.LeaseID, app.clock.now());
     return one({ LeaseID: request.params.LeaseID, nContacts: n });

@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
 import { SYSTEM_CAUSE_NAMES } from '../../domain/dialler-contact.ts';
+import { LOCAL_TIMESTAMP_PATTERN, serviceRules } from '../../http/service-rules.ts';
 
 const AttemptId = Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'the attempt, as handed out (HandedOut / AttemptID)' });
 
@@ -18,7 +19,7 @@ export const ResultBody = Type.Object(
     SystemCause: Type.Optional(Type.Union(SYSTEM_CAUSE_NAMES.map((n) => Type.Literal(n)), {
       description: 'what the line did; without a result code, a no-contact cause schedules a retry (Connected needs a result code)',
     })),
-    dtAppointment: Type.Optional(NullableString({ description: 'for an Appointment result code: YYYY-MM-DDTHH:mm[:ss[.SSS]], local time of the client' })),
+    dtAppointment: Type.Optional(NullableString({ description: 'for an Appointment result code: YYYY-MM-DDTHH:mm[:ss[.SSS]], local time of the client', ...serviceRules({ pattern: LOCAL_TIMESTAMP_PATTERN }) })),
     Comment: Type.Optional(NullableString({ maxLength: 4000 })),
   },
   { additionalProperties: false },

@@ -40,6 +40,7 @@ export const whyNotRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/dialler/contacts/:DiallerContactsID/whyNot', {
     schema: {
       tags,
+      operationId: 'whyNotDiallerContact',
       summary: 'Whether the contact is callable now and, if not, why and from when; with UsersID, for that agent',
       params: ClientScopedParams('DiallerContactsID'),
       querystring: Type.Object({ UsersID: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) }, { additionalProperties: false }),
@@ -53,6 +54,7 @@ export const whyNotRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/dialler/campaigns/campaign/:DiallerCampaignsID/whyNot', {
     schema: {
       tags,
+      operationId: 'whyNotDiallerCampaign',
       summary: 'The campaign\'s contacts counted per state and per reason they are not callable now',
       params: ClientScopedParams('DiallerCampaignsID'),
       response: { 200: SingleEnvelope(CampaignWhyNotSchema), ...commonErrors },

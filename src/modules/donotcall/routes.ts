@@ -1,7 +1,7 @@
 // The client's do-not-call list (spec §8.2) [ours]: numbers and prefixes, each with an optional
 // expiry, never handed out while in force.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { ClientScopedParams, commonErrors, conflict, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
 import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { DoNotCallRecord } from './records.ts';
 import { DoNotCallCheckBody, DoNotCallCheckResult, DoNotCallCreateBody } from './schemas.ts';
@@ -17,7 +17,7 @@ export const doNotCallRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/dialler/doNotCall', {
     schema: {
-      tags, summary: 'The client\'s do-not-call list, expired entries included (default orderBy Number)',
+      tags, operationId: 'listDoNotCallEntries', summary: 'The client\'s do-not-call list, expired entries included (default orderBy Number)',
       params: ClientScopedParams(),
       querystring: listQuerySchema(DoNotCallRecord),
       response: { 200: ListEnvelope(Entry), ...commonErrors },
@@ -26,16 +26,16 @@ export const doNotCallRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/dialler/doNotCall/create', {
     schema: {
-      tags, summary: 'Put a number or prefix on the list; the same one in force already: 409 (an expired one is replaced)',
+      tags, operationId: 'createDoNotCallEntry', summary: 'Put a number or prefix on the list; the same one in force already: 409 (an expired one is replaced)',
       params: ClientScopedParams(),
       body: DoNotCallCreateBody,
-      response: { 200: SingleEnvelope(Entry), ...commonErrors },
+      response: { 200: SingleEnvelope(Entry), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => sendRecords(reply, await dnc.createEntry(db, request.client, request.body, app.clock.now())));
 
   app.post('/dialler/doNotCall/check', {
     schema: {
-      tags, summary: 'Which of the numbers the list blocks now (one record per number, in the order given)',
+      tags, operationId: 'checkDoNotCallNumbers', summary: 'Which of the numbers the list blocks now (one record per number, in the order given)',
       params: ClientScopedParams(),
       body: DoNotCallCheckBody,
       response: { 200: SingleEnvelope(DoNotCallCheckResult), ...commonErrors },
@@ -47,7 +47,7 @@ export const doNotCallRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/dialler/doNotCall/:DiallerDoNotCallID', {
     schema: {
-      tags, summary: 'One entry of the list',
+      tags, operationId: 'getDoNotCallEntry', summary: 'One entry of the list',
       params: ClientScopedParams('DiallerDoNotCallID'),
       response: { 200: SingleEnvelope(Entry), ...commonErrors },
     },
@@ -55,7 +55,7 @@ export const doNotCallRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/dialler/doNotCall/:DiallerDoNotCallID', {
     schema: {
-      tags, summary: 'Take an entry off the list',
+      tags, operationId: 'deleteDoNotCallEntry', summary: 'Take an entry off the list',
       params: ClientScopedParams('DiallerDoNotCallID'),
       response: { 200: StatusOnly, ...commonErrors },
     },

@@ -1,6 +1,7 @@
 // Request and answer schemas of the do-not-call list.
 import { Type, type Static } from 'typebox';
 import { NullableBool, NullableString } from '../../http/schema-types.ts';
+import { LOCAL_TIMESTAMP_PATTERN, serviceRules } from '../../http/service-rules.ts';
 
 const TEXT_PATTERN = '^[^\\u0000]*$';
 
@@ -13,7 +14,9 @@ export const DoNotCallCreateBody = Type.Object(
       description: 'a phone number (separators are dropped as at import); with bPrefix: 1..20 digits, optionally a leading +',
     }),
     bPrefix: Type.Optional(NullableBool({ description: 'block every number that starts with Number (default false)' })),
-    dtExpires: Type.Optional(NullableString({ description: 'YYYY-MM-DDTHH:mm[:ss[.SSS]], local time of the client; null: never expires' })),
+    dtExpires: Type.Optional(NullableString({
+      description: 'YYYY-MM-DDTHH:mm[:ss[.SSS]], local time of the client; null: never expires', ...serviceRules({ pattern: LOCAL_TIMESTAMP_PATTERN }),
+    })),
     Reason: Type.Optional(NullableString({ maxLength: 1000, pattern: TEXT_PATTERN })),
   },
   { additionalProperties: false },

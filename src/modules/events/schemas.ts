@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
 import { TEXT_LIMITS } from '../../domain/event-rules.ts';
 import { SKILL_MAX, SKILL_MIN } from '../../domain/acd-groups.ts';
+import { serviceRules } from '../../http/service-rules.ts';
 
 const id = (description: string) => Type.Optional(NullableInt({ minimum: 1, maximum: 2147483647, description }));
 // maxLength counts characters; a character is at least one byte, so this is a cheap first bound
@@ -38,5 +39,20 @@ export const CreateEventBody = Type.Object(
     dtAppointmentTime: Type.Optional(NullableString({ maxLength: 5, description: 'hh:mm or hhmm, in the client time zone' })),
     ...requiredSkills(),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // jtel: a Standalone group, or a Configuration group with an Agent group (src/domain/event-rules.ts).
+    ...serviceRules({
+      anyOf: [
+        {
+          required: ['AcdGroupsID'],
+          properties: { AcdGroupsID: { type: 'integer' }, AcdConfigurationGroupsID: { type: 'null' }, AcdAgentGroupsID: { type: 'null' } },
+        },
+        {
+          required: ['AcdConfigurationGroupsID', 'AcdAgentGroupsID'],
+          properties: { AcdGroupsID: { type: 'null' }, AcdConfigurationGroupsID: { type: 'integer' }, AcdAgentGroupsID: { type: 'integer' } },
+        },
+      ],
+    }),
+  },
 );

@@ -1,6 +1,7 @@
 // The jtel AcdGroup record (jtel names, in jtel's order, then ours) and our membership record.
 import { Type } from 'typebox';
 import { compactNumberMap, defineRecord, field } from '../../http/records.ts';
+import { ID_KEY_PATTERN, serviceRules } from '../../http/service-rules.ts';
 import { SKILL_MAX, SKILL_MIN } from '../../domain/acd-groups.ts';
 
 export const GroupRecord = defineRecord(
@@ -31,7 +32,7 @@ export const skillMap = (opts: { maxProperties?: number } = {}) =>
   Type.Record(
     Type.String({ description: 'SkillsID' }),
     Type.Integer({ minimum: SKILL_MIN, maximum: SKILL_MAX }),
-    { description: `Skill values ${SKILL_MIN}..${SKILL_MAX} keyed by SkillsID, e.g. {"12": 80}`, ...opts },
+    { description: `Skill values ${SKILL_MIN}..${SKILL_MAX} keyed by SkillsID, e.g. {"12": 80}`, ...serviceRules({ propertyNames: { pattern: ID_KEY_PATTERN } }), ...opts },
   );
 
 export const MembershipRecord = defineRecord(

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { ClientScopedParams, commonErrors, conflict, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
 import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { GroupRecord, MembershipRecord } from './records.ts';
 import { GroupCreateBody, GroupUpdateBody, MembershipBody, TEXT_PATTERN } from './schemas.ts';
@@ -18,7 +18,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/acd/groups', {
     schema: {
-      tags, summary: 'All ACD groups of the client (default orderBy Name)',
+      tags, operationId: 'listAcdGroups', summary: 'All ACD groups of the client (default orderBy Name)',
       params: ClientScopedParams(),
       querystring: listQuerySchema(GroupRecord),
       response: { 200: ListEnvelope(Group), ...commonErrors },
@@ -29,7 +29,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/acd/groups/group', {
     schema: {
-      tags, summary: 'ACD groups whose Name contains `name` (case-insensitive); none: 404',
+      tags, operationId: 'findAcdGroupsByName', summary: 'ACD groups whose Name contains `name` (case-insensitive); none: 404',
       params: ClientScopedParams(),
       querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256, pattern: TEXT_PATTERN }) }, { additionalProperties: false }),
       response: { 200: SingleEnvelope(Group), ...commonErrors },
@@ -38,7 +38,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/acd/groups/group/:AcdGroupsID', {
     schema: {
-      tags, summary: 'One ACD group by ID',
+      tags, operationId: 'getAcdGroup', summary: 'One ACD group by ID',
       params: ClientScopedParams('AcdGroupsID'),
       response: { 200: SingleEnvelope(Group), ...commonErrors },
     },
@@ -46,27 +46,27 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/acd/groups/create', {
     schema: {
-      tags, summary: 'Create an ACD group [ours]; same Name in the client: 409',
+      tags, operationId: 'createAcdGroup', summary: 'Create an ACD group [ours]; same Name in the client: 409',
       params: ClientScopedParams(),
       body: GroupCreateBody,
-      response: { 200: SingleEnvelope(Group), ...commonErrors },
+      response: { 200: SingleEnvelope(Group), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => sendRecords(reply, await groups.createGroup(db, app.clock, request.client, request.body)));
 
   app.patch('/acd/groups/group/:AcdGroupsID', {
     schema: {
-      tags, summary: 'Change fields of an ACD group [ours]; null clears a nullable field',
+      tags, operationId: 'updateAcdGroup', summary: 'Change fields of an ACD group [ours]; null clears a nullable field',
       params: ClientScopedParams('AcdGroupsID'),
       body: GroupUpdateBody,
-      response: { 200: SingleEnvelope(Group), ...commonErrors },
+      response: { 200: SingleEnvelope(Group), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => sendRecords(reply, await groups.updateGroup(db, app.clock, request.client, request.params.AcdGroupsID, request.body)));
 
   app.delete('/acd/groups/group/:AcdGroupsID', {
     schema: {
-      tags, summary: 'Delete an ACD group and its memberships [ours]; 409 while open events or configuration groups rely on it',
+      tags, operationId: 'deleteAcdGroup', summary: 'Delete an ACD group and its memberships [ours]; 409 while open events or configuration groups rely on it',
       params: ClientScopedParams('AcdGroupsID'),
-      response: { 200: StatusOnly, ...commonErrors },
+      response: { 200: StatusOnly, ...commonErrors, ...conflict },
     },
   }, async (request) => {
     await groups.deleteGroup(db, request.client, request.params.AcdGroupsID);
@@ -75,7 +75,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/acd/groups/group/:AcdGroupsID/members', {
     schema: {
-      tags, summary: 'The members of an ACD group with their skills [ours] (default orderBy UsersID)',
+      tags, operationId: 'listAcdGroupMembers', summary: 'The members of an ACD group with their skills [ours] (default orderBy UsersID)',
       params: ClientScopedParams('AcdGroupsID'),
       querystring: listQuerySchema(MembershipRecord),
       response: { 200: ListEnvelope(Membership), ...commonErrors },
@@ -89,10 +89,10 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put('/acd/groups/group/:AcdGroupsID/members/:UsersID', {
     schema: {
-      tags, summary: 'Make a user a member of an ACD group, or replace their skills there [ours]',
+      tags, operationId: 'setAcdGroupMember', summary: 'Make a user a member of an ACD group, or replace their skills there [ours]',
       params: ClientScopedParams('AcdGroupsID', 'UsersID'),
       body: MembershipBody,
-      response: { 200: SingleEnvelope(Membership), ...commonErrors },
+      response: { 200: SingleEnvelope(Membership), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => {
     const { AcdGroupsID, UsersID } = request.params;
@@ -101,7 +101,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/acd/groups/group/:AcdGroupsID/members/:UsersID', {
     schema: {
-      tags, summary: 'End a membership [ours]; not a member: 404',
+      tags, operationId: 'removeAcdGroupMember', summary: 'End a membership [ours]; not a member: 404',
       params: ClientScopedParams('AcdGroupsID', 'UsersID'),
       response: { 200: StatusOnly, ...commonErrors },
     },

@@ -4,6 +4,7 @@ import { Type, type TSchema } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
 import { GROUP_TYPES, MAX_SKILLS_PER_MEMBERSHIP } from '../../domain/acd-groups.ts';
 import { skillMap } from './records.ts';
+import { serviceRules } from '../../http/service-rules.ts';
 
 const INT32 = { minimum: -2147483648, maximum: 2147483647 };
 const ID = { minimum: 1, maximum: 2147483647 };
@@ -36,8 +37,24 @@ function optionalAll<T extends Record<string, TSchema>>(fields: T) {
 
 const { Name, ...rest } = groupFields;
 
-export const GroupCreateBody = Type.Object({ Name, ...optionalAll(rest) }, { additionalProperties: false });
-export const GroupUpdateBody = Type.Object(optionalAll(groupFields), { additionalProperties: false, minProperties: 1 });
+// A Configuration group names its primary Agent group; no other type has one (src/domain/acd-groups.ts).
+// GroupType defaults to Standalone on create; a change that leaves it out keeps the group's type.
+export const GroupCreateBody = Type.Object({ Name, ...optionalAll(rest) }, {
+  additionalProperties: false,
+  ...serviceRules({
+    anyOf: [
+      { required: ['GroupType', 'PrimaryAgentGroupsID'], properties: { GroupType: { const: 'Configuration' }, PrimaryAgentGroupsID: { type: 'integer' } } },
+      { properties: { GroupType: { enum: ['Standalone', 'Agent'] }, PrimaryAgentGroupsID: { type: 'null' } } },
+    ],
+  }),
+});
+export const GroupUpdateBody = Type.Object(optionalAll(groupFields), {
+  additionalProperties: false,
+  minProperties: 1,
+  ...serviceRules({
+    anyOf: [{ properties: { GroupType: { const: 'Configuration' } } }, { properties: { PrimaryAgentGroupsID: { type: 'null' } } }],
+  }),
+});
 
 export const MembershipBody = Type.Object(
   { Skills: Type.Optional(skillMap({ maxProperties: MAX_SKILLS_PER_MEMBERSHIP })) },

@@ -19,7 +19,10 @@ const description = `text/event-stream. Each message has an \`id\`, an \`event\`
 \`agent\`: an agent logged in or out or changed capacity) and JSON \`data\`. Reconnect with the \`Last-Event-ID\` header (browsers do
 this on their own) to receive everything missed; messages are kept ${RETENTION_HOURS} h. Without it, the stream starts with what
 happens next.`;
-const response = { 200: Type.String({ description: 'text/event-stream' }), ...commonErrors, 403: Type.Ref('ErrorBody') };
+const response = {
+  200: { description: 'Server-Sent Events, one message per change', content: { 'text/event-stream': { schema: Type.String() } } },
+  ...commonErrors, 403: Type.Ref('ErrorBody'),
+};
 
 const STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
 
@@ -56,14 +59,14 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   app.get('/agents/me/stream', {
-    schema: { tags, summary: 'My live stream (agent token): my offers and events, and my agent state', description, params: ClientScopedParams(), querystring: StreamQuery, response },
+    schema: { tags, operationId: 'streamMyChanges', summary: 'My live stream (agent token): my offers and events, and my agent state', description, params: ClientScopedParams(), querystring: StreamQuery, response },
   }, async (request, reply) => {
     if (request.actor.kind !== 'agent') throw new AgentTokenRequired();
     await open(request, request.query, reply, { clientId: request.client.id, agentId: request.actor.userId });
   });
 
   app.get('/supervisor/stream', {
-    schema: { tags, summary: 'Live stream of the client (client token): every event and agent change', description, params: ClientScopedParams(), querystring: StreamQuery, response },
+    schema: { tags, operationId: 'streamClientChanges', summary: 'Live stream of the client (client token): every event and agent change', description, params: ClientScopedParams(), querystring: StreamQuery, response },
   }, async (request, reply) => {
     await open(request, request.query, reply, { clientId: request.client.id });
   });

@@ -1,6 +1,6 @@
 // Users (agents) [jtel reads, our provisioning].
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ClientScopedParams, commonErrors, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { ClientScopedParams, commonErrors, conflict, ListEnvelope, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
 import { listQuerySchema, sendClientList, sendRecords } from '../../http/list.ts';
 import { UserRecord } from './records.ts';
 import { UserCreateBody, UserUpdateBody } from './schemas.ts';
@@ -15,7 +15,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/users', {
     schema: {
-      tags, summary: 'All users of the client with their ACD group memberships (default orderBy UID)',
+      tags, operationId: 'listUsers', summary: 'All users of the client with their ACD group memberships (default orderBy UID)',
       params: ClientScopedParams(),
       querystring: listQuerySchema(UserRecord),
       response: { 200: ListEnvelope(User), ...commonErrors },
@@ -26,7 +26,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/users/user/:UsersID', {
     schema: {
-      tags, summary: 'One user by ID',
+      tags, operationId: 'getUser', summary: 'One user by ID',
       params: ClientScopedParams('UsersID'),
       response: { 200: SingleEnvelope(User), ...commonErrors },
     },
@@ -34,25 +34,25 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/users/create', {
     schema: {
-      tags, summary: 'Create a user [ours]; same UID in the client: 409',
+      tags, operationId: 'createUser', summary: 'Create a user [ours]; same UID in the client: 409',
       params: ClientScopedParams(),
       body: UserCreateBody,
-      response: { 200: SingleEnvelope(User), ...commonErrors },
+      response: { 200: SingleEnvelope(User), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => sendRecords(reply, await users.createUser(db, app.clock, request.client, request.body)));
 
   app.patch('/users/user/:UsersID', {
     schema: {
-      tags, summary: 'Change fields of a user [ours]; null clears a nullable field',
+      tags, operationId: 'updateUser', summary: 'Change fields of a user [ours]; null clears a nullable field',
       params: ClientScopedParams('UsersID'),
       body: UserUpdateBody,
-      response: { 200: SingleEnvelope(User), ...commonErrors },
+      response: { 200: SingleEnvelope(User), ...commonErrors, ...conflict },
     },
   }, async (request, reply) => sendRecords(reply, await users.updateUser(db, app.clock, request.client, request.params.UsersID, request.body)));
 
   app.delete('/users/user/:UsersID', {
     schema: {
-      tags, summary: 'Delete a user and their memberships [ours]; events reserved for them become Error (100), events they hold return to their queues',
+      tags, operationId: 'deleteUser', summary: 'Delete a user and their memberships [ours]; events reserved for them become Error (100), events they hold return to their queues',
       params: ClientScopedParams('UsersID'),
       response: { 200: StatusOnly, ...commonErrors },
     },

@@ -1,6 +1,7 @@
 // Bodies of the agents' and supervisors' actions on events.
 import { Type } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
+import { LOCAL_TIMESTAMP_PATTERN, serviceRules } from '../../http/service-rules.ts';
 
 export const COMMENT_MAX = 4096;
 
@@ -24,6 +25,7 @@ export const RemindBody = Type.Object(
     dtRemind: Type.String({
       maxLength: 23,
       description: 'When the event comes back to me as New: YYYY-MM-DDTHH:mm[:ss[.SSS]], local time of the client, in the future',
+      ...serviceRules({ pattern: LOCAL_TIMESTAMP_PATTERN }),
     }),
     Comment: Type.Optional(NullableString({ maxLength: COMMENT_MAX })),
   },
@@ -36,7 +38,16 @@ export const MoveBody = Type.Object(
     UsersID: id('Only this agent may take it (a member of that group); absent or null: anyone in the group'),
     Comment: Type.Optional(NullableString({ maxLength: COMMENT_MAX })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // {} (or a Comment alone) says nowhere: 400 naming AcdGroupsID, as for a forward (work/service.ts).
+    ...serviceRules({
+      anyOf: [
+        { required: ['AcdGroupsID'], properties: { AcdGroupsID: { type: 'integer' } } },
+        { required: ['UsersID'], properties: { UsersID: { type: 'integer' } } },
+      ],
+    }),
+  },
 );
 
 export interface MoveInput {
