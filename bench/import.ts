@@ -13,13 +13,17 @@
 //   BENCH_ROWS=50000 npm run bench:import
 //   BENCH_STORES=pglite npm run bench:import
 //
-// Ends with one JSON line: { rows, pglite: { seconds, rssGrowthMB }, postgres: { seconds,
-// rssGrowthMB, copySeconds, importRatioToCopy } }.
-import { createReadStream, createWriteStream } from 'node:fs';
+// Ends with one JSON line: { rows, pglite: { seconds, cpuSeconds, rssGrowthMB, … }, postgres:
+// { seconds, cpuSeconds, serverCpuSeconds, rssGrowthMB, …, copySeconds, copyServerCpuSeconds,
+// importRatioToCopy, cpuRatioToCopy } }. cpuSeconds is this process's CPU during the import;
+// serverCpuSeconds that of the database's backends (read from /proc when the server runs on this
+// host): on a busy machine these say more than the durations.
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { build } from '../src/app.ts';
@@ -44,8 +48,39 @@ async function writeFile(path: string, rows: number): Promise<number> {
   return out.bytesWritten;
 }
 
+/**
+ * CPU seconds each server process (by pid) has used, when the server runs on this host and
+ * /proc may be read; on a shared machine the CPU a run takes varies far less than its duration.
+ */
+function processCpuSeconds(pids: number[]): Map<number, number> | undefined {
+  const ticks = 100; // USER_HZ on Linux
+  try {
+    return new Map(pids.map((pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      return [pid, (Number(fields[11]) + Number(fields[12])) / ticks];
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+async function serverPids(store: Store): Promise<number[]> {
+  if (store.kind !== 'postgres') return [];
+  const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`.execute(store.db);
+  return rows.map((r) => r.pid);
+}
+
+/** The server CPU the import took: every backend of the database, those opened meanwhile from zero. */
+function serverCpuSince(before: Map<number, number> | undefined, pids: number[]): number | undefined {
+  const after = processCpuSeconds(pids);
+  if (!before || !after) return undefined;
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
 /** Imports the file through the API (in-process, the body streamed from disk), sampling the resident set. */
-async function importThroughApi(store: Store, file: string): Promise<{ seconds: number; rssGrowthMB: number; heapPeakGrowthMB: number; heapRetainedMB?: number; imported: number }> {
+async function importThroughApi(store: Store, file: string): Promise<{ seconds: number; cpuSeconds: number; serverCpuSeconds?: number; rssGrowthMB: number; heapPeakGrowthMB: number; heapRetainedMB?: number; imported: number }> {
   const tenant = await setUpTenant(store.db, `Bench import ${process.pid}`);
   const app = await build({ store });
   await app.ready();
@@ -66,7 +101,9 @@ async function importThroughApi(store: Store, file: string): Promise<{ seconds: 
       peak = Math.max(peak, residentBytes());
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     }, 50);
+    const serverBefore = processCpuSeconds(await serverPids(store));
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     // Over a real socket, the file streamed from disk: both ends keep to the socket's backpressure.
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request({
@@ -83,6 +120,8 @@ async function importThroughApi(store: Store, file: string): Promise<{ seconds: 
       createReadStream(file).pipe(req);
     });
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const serverCpu = store.kind === 'postgres' ? serverCpuSince(serverBefore, await serverPids(store)) : undefined;
     clearInterval(sampler);
     peak = Math.max(peak, residentBytes());
     if (status !== 200) throw new Error(`import: ${status} ${body.slice(0, 500)}`);
@@ -91,7 +130,8 @@ async function importThroughApi(store: Store, file: string): Promise<{ seconds: 
     global.gc?.();
     const heapRetainedMB = global.gc ? round((process.memoryUsage().heapUsed - heapBefore) / MB, 1) : undefined;
     return {
-      seconds: round(seconds), rssGrowthMB: round((peak - before) / MB, 1), heapPeakGrowthMB: round((peakHeap - heapBefore) / MB, 1),
+      seconds: round(seconds), cpuSeconds: round((cpu.user + cpu.system) / 1e6),
+      serverCpuSeconds: serverCpu === undefined ? undefined : round(serverCpu), rssGrowthMB: round((peak - before) / MB, 1), heapPeakGrowthMB: round((peakHeap - heapBefore) / MB, 1),
       heapRetainedMB, imported: report.Imported,
     };
   } finally {
@@ -100,16 +140,18 @@ async function importThroughApi(store: Store, file: string): Promise<{ seconds: 
 }
 
 /** The same file by COPY into a second campaign; the columns the file lacks get defaults for the occasion. */
-async function plainCopy(url: string, file: string, clientId: number): Promise<number> {
+async function plainCopy(url: string, file: string, clientId: number): Promise<{ seconds: number; serverCpuSeconds?: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query(`INSERT INTO dialler_campaigns (client_id, name, created_at, updated_at) VALUES ($1, 'Copy', now(), now()) RETURNING id`, [clientId]);
     await client.query(`ALTER TABLE dialler_contacts ALTER client_id SET DEFAULT ${clientId}, ALTER campaign_id SET DEFAULT ${rows[0].id},
       ALTER time_zone SET DEFAULT 'Europe/Berlin', ALTER created_at SET DEFAULT now(), ALTER updated_at SET DEFAULT now()`);
+    const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const serverBefore = processCpuSeconds([pid]);
     const started = performance.now();
     await pipeline(createReadStream(file), client.query(copyStreams.from(`COPY dialler_contacts (${COLUMNS}) FROM STDIN WITH (FORMAT csv, HEADER true)`)));
-    return (performance.now() - started) / 1000;
+    return { seconds: (performance.now() - started) / 1000, serverCpuSeconds: serverCpuSince(serverBefore, [pid]) };
   } finally {
     await client.end();
   }
@@ -125,7 +167,7 @@ await withTempDir('bench-import', async (dir) => {
     const store = await openStore({ dataDir: join(dir, 'pglite') });
     try {
       const result = await importThroughApi(store, file);
-      summary.pglite = { seconds: result.seconds, rssGrowthMB: result.rssGrowthMB, heapPeakGrowthMB: result.heapPeakGrowthMB, heapRetainedMB: result.heapRetainedMB, rowsPerSecond: Math.round(ROWS / result.seconds) };
+      summary.pglite = { seconds: result.seconds, cpuSeconds: result.cpuSeconds, rssGrowthMB: result.rssGrowthMB, heapPeakGrowthMB: result.heapPeakGrowthMB, heapRetainedMB: result.heapRetainedMB, rowsPerSecond: Math.round(ROWS / result.seconds) };
       console.log('pglite', summary.pglite);
     } finally {
       await store.close();
@@ -139,13 +181,20 @@ await withTempDir('bench-import', async (dir) => {
         const result = await importThroughApi(store, file);
         const row = await store.db.selectFrom('clients').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow();
         clientId = row.id;
-        summary.postgres = { seconds: result.seconds, rssGrowthMB: result.rssGrowthMB, heapPeakGrowthMB: result.heapPeakGrowthMB, heapRetainedMB: result.heapRetainedMB, rowsPerSecond: Math.round(ROWS / result.seconds) };
+        summary.postgres = { seconds: result.seconds, cpuSeconds: result.cpuSeconds, serverCpuSeconds: result.serverCpuSeconds, rssGrowthMB: result.rssGrowthMB, heapPeakGrowthMB: result.heapPeakGrowthMB, heapRetainedMB: result.heapRetainedMB, rowsPerSecond: Math.round(ROWS / result.seconds) };
       } finally {
         await store.close();
       }
-      const copySeconds = await plainCopy(url, file, clientId);
-      const pgSummary = summary.postgres as { seconds: number };
-      summary.postgres = { ...pgSummary, copySeconds: round(copySeconds), importRatioToCopy: round(pgSummary.seconds / copySeconds) };
+      const copy = await plainCopy(url, file, clientId);
+      const pgSummary = summary.postgres as { seconds: number; cpuSeconds: number; serverCpuSeconds?: number };
+      // The CPU ratio (this process and the server's backends, against the COPY's backend) moves
+      // far less with the machine's load than the ratio of durations.
+      const cpuRatio = pgSummary.serverCpuSeconds === undefined || copy.serverCpuSeconds === undefined
+        ? undefined : round((pgSummary.cpuSeconds + pgSummary.serverCpuSeconds) / copy.serverCpuSeconds);
+      summary.postgres = {
+        ...pgSummary, copySeconds: round(copy.seconds), copyServerCpuSeconds: copy.serverCpuSeconds === undefined ? undefined : round(copy.serverCpuSeconds),
+        importRatioToCopy: round(pgSummary.seconds / copy.seconds), cpuRatioToCopy: cpuRatio,
+      };
       console.log('postgres', summary.postgres);
     });
   }

@@ -5,6 +5,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { describeStores, type TestClient } from './helper.ts';
 import { createCampaign } from './fixtures-dialler.ts';
 import { createUser } from './fixtures-groups.ts';
@@ -192,6 +193,24 @@ describeStores('dialler contacts: bulk import', (h) => {
       const [single, viaFile] = [await contactsOf(c, campaigns[0]!.ID), await contactsOf(c, campaigns[1]!.ID)];
       assert.deepEqual(viaFile.map(comparable), single.map(comparable));
     }), propertyParameters(8));
+  });
+
+  it('ends the import at a batch the database refuses: the batches before it stay, none after it is written', async () => {
+    const c = await h.newClient();
+    const campaign = await createCampaign(c, 'Refused batch');
+    // Batches of 3: the second holds the row the database refuses; the third is read while the second is written.
+    await sql`CREATE FUNCTION test_refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`.execute(h.store.db);
+    await sql`CREATE TRIGGER test_refuse_boom BEFORE INSERT ON dialler_contacts FOR EACH ROW WHEN (NEW.name = 'Boom') EXECUTE FUNCTION test_refuse_boom()`.execute(h.store.db);
+    try {
+      const names = ['A1', 'A2', 'A3', 'B1', 'Boom', 'B3', 'C1', 'C2', 'C3', 'D1'];
+      const res = await bulk(c, `diallerCampaignsID=${campaign.ID}`, `Name,PhoneNumber1\n${names.map((n) => `${n},0301111`).join('\n')}\n`);
+      assert.equal(res.statusCode, 500);
+      assert.deepEqual(res.json(), { status: 500, error: 'Internal server error' });
+      assert.deepEqual((await contactsOf(c, campaign.ID)).map((x) => x.Name), ['A1', 'A2', 'A3']);
+    } finally {
+      await sql`DROP TRIGGER test_refuse_boom ON dialler_contacts`.execute(h.store.db);
+      await sql`DROP FUNCTION test_refuse_boom()`.execute(h.store.db);
+    }
   });
 
   it('refuses, with resetDiallerState, rows whose contact is in progress', async () => {

@@ -1,8 +1,9 @@
 // A file of contacts into one campaign, batch by batch: each row passes the single import's
 // checks (the same schema, then checkContact and prepareContacts), each batch is written in one
-// transaction as sequential single imports would leave it (write-batch.ts). Memory holds one
-// batch and the report's first rows, whatever the file's size.
+// transaction as sequential single imports would leave it (write-batch.ts). Memory holds two
+// batches (one being written, one being read) and the report's first rows, whatever the file's size.
 import type { Readable } from 'node:stream';
+import { setImmediate as ioTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { ApiError, InvalidField } from '../../errors.ts';
@@ -15,6 +16,8 @@ import { BulkRowBody, MAX_REPORTED_ROWS, type BulkReportData, type FileFormat, t
 import { writeBatch } from './write-batch.ts';
 
 type Db = Kysely<Database>;
+
+const ROWS_PER_IO_TURN = 50;
 
 /** Rows per transaction: large enough that a batch's statements cost little per row, small enough to keep locks short. */
 export const importBatchSize = { rows: 1000 };
@@ -34,7 +37,8 @@ function typedFromText(values: Record<string, unknown>): Record<string, unknown>
 }
 
 function unstorableField(values: Record<string, unknown>): string | undefined {
-  for (const [name, value] of Object.entries(values)) {
+  for (const name in values) {
+    const value = values[name];
     if (typeof value === 'string' && (value.includes('\u0000') || !value.isWellFormed())) return name;
   }
   return undefined;
@@ -87,17 +91,36 @@ export async function importFile(db: Db, clientId: number, campaign: CampaignTar
   let batch: { row: number; contact: CheckedContact }[] = [];
   // Rows refused by the checks wait for their batch, so the report lists errors in file order.
   let refused: RowRejection[] = [];
-  const flush = async () => {
+  const write = async (rows: typeof batch, early: RowRejection[]) => {
     const now = new Date(options.now());
-    const { prepared, rejected } = batch.length === 0 ? { prepared: [], rejected: [] } : await prepareContacts(db, clientId, campaign.timeZone, batch, now);
+    const { prepared, rejected } = rows.length === 0 ? { prepared: [], rejected: [] } : await prepareContacts(db, clientId, campaign.timeZone, rows, now);
     const written = prepared.length === 0 ? { outcomes: [], rejected: [] } : await db.transaction().execute((trx) => writeBatch(trx, clientId, campaign.id, prepared, { ...options, now }));
-    for (const r of [...refused, ...rejected, ...written.rejected].sort((a, b) => a.row - b.row)) report.reject(r);
-    refused = [];
+    for (const r of [...early, ...rejected, ...written.rejected].sort((a, b) => a.row - b.row)) report.reject(r);
     for (const o of written.outcomes) {
       report.data[o.kind]++;
       report.doNotCall(o.row, o.doNotCall);
     }
+  };
+  // One batch is written while the next one is read and checked: the database and the checks
+  // work at the same time. Batches are written one after the other, in file order, so a row
+  // sees every earlier batch committed (duplicates) and memory holds two batches at most.
+  let inFlight: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
+  const settle = async () => {
+    await inFlight;
+    if (failure) throw failure.error;
+  };
+  const flush = async () => {
+    await settle();
+    const rows = batch;
+    const early = refused;
     batch = [];
+    refused = [];
+    inFlight = write(rows, early).catch((error: unknown) => { failure = { error }; });
+  };
+  const finish = async () => {
+    await flush();
+    await settle();
   };
   try {
     for await (const read of readRows(body, options.format, BULK_FIELDS, options.bodyLimit) as AsyncIterable<FileRow>) {
@@ -110,20 +133,27 @@ export async function importFile(db: Db, clientId: number, campaign: CampaignTar
         else batch.push({ row: read.row, contact: checked });
       }
       if (batch.length + refused.length >= importBatchSize.rows) await flush();
+      // Rows already read come through promises alone, which keep the database's answers
+      // waiting: without a turn of the event loop now and then, each statement of the batch in
+      // flight would wait for a whole chunk of the file to be checked before the next is sent.
+      else if (report.data.Rows % ROWS_PER_IO_TURN === 0) await ioTurn();
     }
   } catch (error) {
     // A fault in the file's structure ends the reading; what came before it is imported.
     if (!(error instanceof FileFault)) {
-      if (error instanceof ApiError && error.status === 400) throw error;
-      await flush().catch(() => undefined);
+      if (error instanceof ApiError && error.status === 400) {
+        await settle().catch(() => undefined);
+        throw error;
+      }
+      await finish().catch(() => undefined);
       throw error;
     }
-    await flush();
+    await finish();
     // The unreadable rest counts as one refused row, so Imported + Overwritten + Rejected = Rows.
     report.data.Rows++;
     report.reject({ row: report.data.Rows, field: null, reason: `reading stopped: ${error.message}` });
     return report.data;
   }
-  await flush();
+  await finish();
   return report.data;
 }

@@ -52,31 +52,43 @@ export interface ContactFields {
   reservedUserId: number | null;
 }
 
-const FIELD_COLUMNS = `name text, first_name text, email text, ${SLOTS.map((n) => `phone_number${n} text`).join(', ')}, user_data text,
-  time_zone text, time_zone_source text, priority int, reserved_user_id int`;
+// A batch travels as one JSON array, a short key per column and absent keys for nulls
+// (jsonb_to_recordset reads a missing key as NULL): a typical row takes 146 characters instead of
+// 340 with column names and nulls, so less to build, to send and for the database to parse.
+const KEYS: [column: string, key: string, type: string][] = [
+  ['name', 'n', 'text'], ['first_name', 'f', 'text'], ['email', 'e', 'text'],
+  ...SLOTS.map((n): [string, string, string] => [`phone_number${n}`, `p${n}`, 'text']),
+  ['user_data', 'u', 'text'], ['time_zone', 'z', 'text'], ['time_zone_source', 's', 'text'], ['priority', 'o', 'int'], ['reserved_user_id', 'a', 'int'],
+];
+
+const FIELD_COLUMNS = KEYS.map(([, key, type]) => `${key} ${type}`).join(', ');
 
 function fieldRow(c: ContactFields): Record<string, unknown> {
-  const row: Record<string, unknown> = {
-    name: c.name, first_name: c.firstName, email: c.email, user_data: c.userData, time_zone: c.timeZone,
-    time_zone_source: c.timeZoneSource, priority: c.priority, reserved_user_id: c.reservedUserId,
-  };
-  SLOTS.forEach((n, i) => { row[`phone_number${n}`] = c.phoneNumbers[i] ?? null; });
+  const row: Record<string, unknown> = { n: c.name, z: c.timeZone, s: c.timeZoneSource, o: c.priority };
+  if (c.firstName !== null) row.f = c.firstName;
+  if (c.email !== null) row.e = c.email;
+  if (c.userData !== null) row.u = c.userData;
+  if (c.reservedUserId !== null) row.a = c.reservedUserId;
+  for (let i = 0; i < PHONE_SLOTS; i++) if (c.phoneNumbers[i] != null) row[`p${i + 1}`] = c.phoneNumbers[i];
   return row;
 }
 
 const asRecordset = (rows: Record<string, unknown>[], columns: string): RawBuilder<unknown> =>
   sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(${sql.raw(columns)})`;
 
-const IMPORTED = `name, first_name, email, ${SLOTS.map((n) => `phone_number${n}`).join(', ')}, user_data, time_zone, time_zone_source, priority, reserved_user_id`;
+const IMPORTED = KEYS.map(([column]) => column).join(', ');
+const FROM_RECORDSET = KEYS.map(([, key]) => `r.${key}`).join(', ');
 
-/** Adds the contacts; their ids in the order given. */
-export async function insertContacts(db: Db, clientId: number, campaignId: number, contacts: ContactFields[], now: Date): Promise<number[]> {
+/**
+ * Adds the contacts; with `returning`, their ids in the order given (a file's import needs none,
+ * and on PGlite reading back a thousand ids per batch costs more than it seems).
+ */
+export async function insertContacts(db: Db, clientId: number, campaignId: number, contacts: ContactFields[], now: Date, returning: boolean): Promise<number[]> {
   if (contacts.length === 0) return [];
   const { rows } = await sql<{ id: number }>`
     INSERT INTO dialler_contacts (client_id, campaign_id, ${sql.raw(IMPORTED)}, created_at, updated_at)
-    SELECT ${clientId}, ${campaignId}, ${sql.raw(IMPORTED.split(', ').map((c) => `r.${c}`).join(', '))}, ${now}, ${now}
-    FROM ${asRecordset(contacts.map(fieldRow), FIELD_COLUMNS)}
-    RETURNING id`.execute(db);
+    SELECT ${clientId}, ${campaignId}, ${sql.raw(FROM_RECORDSET)}, ${now}, ${now}
+    FROM ${asRecordset(contacts.map(fieldRow), FIELD_COLUMNS)}${sql.raw(returning ? ' RETURNING id' : '')}`.execute(db);
   return rows.map((r) => r.id);
 }
 
@@ -151,7 +163,7 @@ export async function overwriteContacts(db: Db, overwrites: Overwrite[], reset: 
     return row;
   });
   const columns = `id int, ${FIELD_COLUMNS}, ${SLOTS.map((n) => `changed${n} boolean`).join(', ')}`;
-  const assign = IMPORTED.split(', ').map((c) => `${c} = r.${c}`).join(', ');
+  const assign = KEYS.map(([column, key]) => `${column} = r.${key}`).join(', ');
   await sql`UPDATE dialler_contacts k SET ${sql.raw(assign)}, updated_at = ${now}, ${sql.raw(reset ? FULL_RESET : SLOT_RESET)}
     FROM ${asRecordset(rows, columns)}
     WHERE k.id = r.id${reset ? sql` AND k.state <> 'InProgress'` : sql``}`.execute(db);

@@ -60,7 +60,7 @@ export async function importContact(
   if (rejected[0]) throw new InvalidField(rejected[0].field ?? 'body', rejected[0].reason);
   let written: Awaited<ReturnType<typeof writeBatch>>;
   try {
-    written = await db.transaction().execute((trx) => writeBatch(trx, client.id, campaign.id, prepared, { ...options, now: at }));
+    written = await db.transaction().execute((trx) => writeBatch(trx, client.id, campaign.id, prepared, { ...options, now: at, ids: true }));
   } catch (error) {
     // The campaign was deleted between the lookup and the insert.
     if (isForeignKeyViolation(error)) throw new CampaignNotFound();

@@ -17,6 +17,8 @@ export interface WriteOptions {
   overwrite: boolean;
   reset: boolean;
   now: Date;
+  /** Whether the outcomes of added contacts carry their ids (the single import answers with the record). */
+  ids?: boolean;
 }
 
 interface Target {
@@ -76,8 +78,8 @@ export async function writeBatch(
     inserts.push(target);
     outcomes.push({ row, kind: 'Imported', target, doNotCall });
   }
-  const ids = await insertContacts(trx, clientId, campaignId, inserts.map((t) => t.fields), options.now);
-  inserts.forEach((t, i) => { t.id = ids[i]; });
+  const ids = await insertContacts(trx, clientId, campaignId, inserts.map((t) => t.fields), options.now, options.ids === true);
+  if (options.ids) inserts.forEach((t, i) => { t.id = ids[i]; });
   const overwrites: Overwrite[] = [...byKey.values()].flatMap((t) => (t.existing ? [{ id: t.id!, fields: t.fields, changedSlots: t.existing.changedSlots }] : []));
   await overwriteContacts(trx, overwrites, options.reset, options.now);
   if (outcomes.length > 0) await contactsArrived(trx, clientId);
