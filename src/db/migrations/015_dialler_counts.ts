@@ -44,6 +44,9 @@ const COLUMNS = `campaign_id integer NOT NULL, state text NOT NULL, closed_reaso
       due_rank smallint, time_zone text, next_try timestamptz, tries_day date, n_tries_day integer`;
 
 const UP: string[] = [
+  // Until this migration commits, no contact changes: one made between the backfill below and the
+  // triggers (an instance of the previous release still running) would never be counted.
+  'LOCK TABLE dialler_contacts IN SHARE ROW EXCLUSIVE MODE',
   `CREATE TABLE dialler_contact_counts (${COLUMNS}, n bigint NOT NULL,
       UNIQUE NULLS NOT DISTINCT (${KEY}))`,
   `CREATE TABLE dialler_contact_count_changes (${COLUMNS}, n integer NOT NULL)`,
@@ -68,13 +71,22 @@ const UP: string[] = [
           SELECT ${keyOf('r')}, 1 FROM new_rows r) AS moved (${KEY}, d)
         GROUP BY ${KEY} HAVING sum(d) <> 0`,
   }),
+  // TRUNCATE fires no row or statement triggers of the kinds above: it empties the counts itself.
+  `CREATE FUNCTION dialler_contacts_counted_none() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM dialler_contact_count_changes;
+        DELETE FROM dialler_contact_counts;
+        RETURN NULL;
+      END $$`,
+  `CREATE TRIGGER dialler_contacts_counted_none AFTER TRUNCATE ON dialler_contacts
+      FOR EACH STATEMENT EXECUTE FUNCTION dialler_contacts_counted_none()`,
   // Why-not counts the contacts coming due in the current minute one by one.
   `CREATE INDEX dialler_contacts_waiting_due ON dialler_contacts (campaign_id, dt_next_try) WHERE state = 'Waiting'`,
 ];
 
 const DOWN: string[] = [
   'DROP INDEX dialler_contacts_waiting_due',
-  ...['in', 'out', 'again'].flatMap((n) => [
+  ...['in', 'out', 'again', 'none'].flatMap((n) => [
     `DROP TRIGGER dialler_contacts_counted_${n} ON dialler_contacts`,
     `DROP FUNCTION dialler_contacts_counted_${n}()`,
   ]),

@@ -35,7 +35,7 @@ export async function countedGroups(db: Db, campaignId: number, rules: { maxTrie
   const minuteEnd = new Date(minute.getTime() + MINUTE);
   const at = new Date(now);
   const capped = (rank: string, triesDay: string, day: string) =>
-    sql`CASE WHEN state = 'Waiting' AND ${sql.raw(rank)} = 3 AND ${sql.raw(triesDay)} >= ${rules.maxTriesPerDay} THEN ${sql.raw(day)}::text END`;
+    sql`CASE WHEN state = 'Waiting' AND ${sql.raw(rank)} = 3 AND ${sql.raw(triesDay)} >= ${rules.maxTriesPerDay} THEN to_char(${sql.raw(day)}, 'YYYY-MM-DD') END`;
   const usable = sql.join(slots.map((n) => sql`(${sql.ref(`k.phone_number${n}`)} IS NOT NULL
     AND NOT ${sql.ref(`k.b_phone_number${n}_invalid`)} AND ${sql.ref(`k.n_tries_phone_number${n}`)} < ${rules.maxTriesPerNumber})`), sql` OR `);
   const { rows } = await sql<CountedGroup>`
@@ -62,13 +62,18 @@ export async function countedGroups(db: Db, campaignId: number, rules: { maxTrie
 }
 
 /**
- * Folds the appended count changes into the counts. One instance at a time (the advisory lock;
- * another that finds it taken leaves the work to the holder): two folds upserting the same rows
- * in different orders could deadlock. The changes are deleted and added in one statement, so a
- * reader sees them in one table or the other, never both or neither.
+ * Folds the appended count changes into the counts. One instance at a time (the advisory lock,
+ * held to the end of the transaction; another that finds it taken leaves the work to the holder):
+ * two folds upserting, or removing emptied rows, in different orders could deadlock. The changes
+ * are deleted and added in one statement, so a reader sees them in one table or the other, never
+ * both or neither.
  */
 export async function foldContactCounts(db: Db): Promise<number> {
-  const { rows } = await sql<{ n: number; emptied: number }>`
+  return db.transaction().execute((trx) => fold(trx));
+}
+
+async function fold(db: Db): Promise<number> {
+  const { rows } = await sql<{ ok: boolean; n: number; emptied: number }>`
     WITH mine AS (SELECT pg_try_advisory_xact_lock(hashtextextended('dialler-contact-counts', 0)) AS ok),
     moved AS (DELETE FROM dialler_contact_count_changes WHERE (SELECT ok FROM mine) RETURNING ${KEY}, n),
     summed AS (SELECT ${KEY}, sum(n) AS n FROM moved GROUP BY ${KEY} HAVING sum(n) <> 0),
@@ -76,8 +81,8 @@ export async function foldContactCounts(db: Db): Promise<number> {
       INSERT INTO dialler_contact_counts (${KEY}, n) SELECT ${KEY}, n FROM summed ORDER BY ${KEY}
       ON CONFLICT (${KEY}) DO UPDATE SET n = dialler_contact_counts.n + excluded.n
       RETURNING n)
-    SELECT (SELECT count(*) FROM moved)::int AS n, (SELECT count(*) FROM folded WHERE n = 0)::int AS emptied`.execute(db);
+    SELECT (SELECT ok FROM mine) AS ok, (SELECT count(*) FROM moved)::int AS n, (SELECT count(*) FROM folded WHERE n = 0)::int AS emptied`.execute(db);
   // Groups that emptied go (a later change makes the row again).
-  if ((rows[0]?.emptied ?? 0) > 0) await sql`DELETE FROM dialler_contact_counts WHERE n = 0`.execute(db);
+  if (rows[0]?.ok && rows[0].emptied > 0) await sql`DELETE FROM dialler_contact_counts WHERE n = 0`.execute(db);
   return rows[0]?.n ?? 0;
 }
