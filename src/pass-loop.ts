@@ -56,6 +56,8 @@ export class PassLoop {
     }
     this.#running = this.#loop().finally(() => {
       this.#running = null;
+      // A run() between the loop's last check and here only set #again: it gets its pass now.
+      if (this.#again && this.#started) this.run(false);
     });
   }
 
