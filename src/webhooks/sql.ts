@@ -40,16 +40,19 @@ export async function claimDue(db: Kysely<any>, now: Date, leaseUntil: Date, lim
         ${perEndpoint}::int - (SELECT count(*) FROM webhook_deliveries f WHERE f.subscription_id = s.id AND f.lease_until > ${now})::int AS room
       FROM webhook_subscriptions s
       WHERE s.enabled AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.next_attempt_at <= ${now})
-      ORDER BY s.id
+      -- The endpoints waiting longest first: one with a backlog cannot keep the others out.
+      ORDER BY (SELECT min(d.next_attempt_at) FROM webhook_deliveries d WHERE d.subscription_id = s.id), s.id
       LIMIT 200
       FOR NO KEY UPDATE OF s SKIP LOCKED
     ), picked AS (
+      -- Round robin over the endpoints (each one's first, then each one's second, …) up to the limit.
       SELECT p.id, subs.id AS sid FROM subs CROSS JOIN LATERAL (
-        SELECT d.id FROM webhook_deliveries d
+        SELECT d.id, row_number() OVER (ORDER BY d.next_attempt_at, d.id) AS turn FROM webhook_deliveries d
         WHERE d.subscription_id = subs.id AND d.next_attempt_at <= ${now}
         ORDER BY d.next_attempt_at, d.id
         LIMIT greatest(subs.room, 0)
       ) p
+      ORDER BY p.turn, subs.id
       LIMIT ${limit}
     )
     UPDATE webhook_deliveries d

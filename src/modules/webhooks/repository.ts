@@ -61,7 +61,9 @@ export async function subscriptionExists(db: Db, clientId: number, id: number): 
 
 /**
  * Makes deliveries due now again, with the same webhook-id and body (receivers can tell a replay
- * from a new change), the retry schedule from its start. One being sent right now is left alone.
+ * from a new change), the retry schedule from its start. One being sent right now is left alone:
+ * the lease is tested on the row being updated, so a claim committed after this statement's
+ * snapshot is seen (the row's newest version is re-checked) and the delivery is not sent twice.
  */
 export async function replay(db: Db, clientId: number, subscriptionId: number, now: Date, which: { id: number } | { from: string; to: string; timeZone: string; onlyFailed: boolean }): Promise<{ replayed: number; busy: number }> {
   const scope = 'id' in which
@@ -70,13 +72,13 @@ export async function replay(db: Db, clientId: number, subscriptionId: number, n
         ${which.onlyFailed ? sql`AND d.state = 'Failed'` : sql``}`;
   const { rows: [row] } = await sql<{ replayed: number; busy: number }>`
     WITH hit AS (
-      SELECT d.id, d.lease_until > ${now} AS busy FROM webhook_deliveries d
+      SELECT d.id FROM webhook_deliveries d
       WHERE d.client_id = ${clientId} AND d.subscription_id = ${subscriptionId} AND ${scope}
     ), upd AS (
       UPDATE webhook_deliveries d SET state = 'Pending', next_attempt_at = ${now}, retry_step = 0, lease_until = NULL
-      FROM hit WHERE d.id = hit.id AND hit.busy IS NOT TRUE
+      FROM hit WHERE d.id = hit.id AND (d.lease_until IS NULL OR d.lease_until <= ${now})
       RETURNING d.id
     )
-    SELECT (SELECT count(*) FROM upd)::int AS replayed, (SELECT count(*) FROM hit WHERE busy)::int AS busy`.execute(db);
+    SELECT (SELECT count(*) FROM upd)::int AS replayed, ((SELECT count(*) FROM hit) - (SELECT count(*) FROM upd))::int AS busy`.execute(db);
   return row!;
 }
