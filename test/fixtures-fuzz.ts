@@ -20,11 +20,13 @@ export interface Route {
   params: string[];
   query: [name: string, schema: Schema][];
   body: Schema | undefined;
+  /** Media types the document declares for this operation's 2xx answers. */
+  answers: string[];
 }
 
 /** Every operation of the document but the two event streams, whose answers never end by design. */
 export function routesOf(app: FastifyInstance): Route[] {
-  const doc = app.swagger() as { paths: Record<string, Record<string, { parameters?: Schema[]; requestBody?: Schema }>> };
+  const doc = app.swagger() as { paths: Record<string, Record<string, { parameters?: Schema[]; requestBody?: Schema; responses?: Record<string, Schema> }>> };
   const routes: Route[] = [];
   for (const [template, operations] of Object.entries(doc.paths)) {
     if (template.endsWith('/stream')) continue;
@@ -35,6 +37,7 @@ export function routesOf(app: FastifyInstance): Route[] {
         params: parameters.filter((p) => p.in === 'path').map((p) => p.name as string),
         query: parameters.filter((p) => p.in === 'query').map((p) => [p.name as string, p.schema as Schema]),
         body: op.requestBody?.content?.['application/json']?.schema,
+        answers: Object.entries(op.responses ?? {}).filter(([code]) => code.startsWith('2')).flatMap(([, r]) => Object.keys(r.content ?? {})),
       });
     }
   }
@@ -149,6 +152,8 @@ export interface Case {
   url: string;
   /** The URL as routed: whether an empty 404 (jtel's unknown endpoint) is allowed. */
   routed: boolean;
+  /** The 2xx media types the document declares for the route. */
+  answers: string[];
   headers: Record<string, string>;
   payload?: string | Buffer;
 }
@@ -208,7 +213,7 @@ export function caseArb(route: Route, world: World): fc.Arbitrary<Case> {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     if (r.body !== undefined && r.contentType) headers['content-type'] = r.contentType;
     const pattern = new RegExp(`^${route.template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
-    return { method: route.method, url: path + r.query, routed: pattern.test(path), headers, payload: r.body };
+    return { method: route.method, url: path + r.query, routed: pattern.test(path), answers: route.answers, headers, payload: r.body };
   });
 }
 
@@ -234,8 +239,12 @@ export async function runCase(h: Harness, world: World, c: Case, state: { digest
   const problems: string[] = [];
   const said = `${where} → ${res.statusCode} ${res.body.slice(0, 300)}`;
   if (res.statusCode >= 500) problems.push(`5xx: ${said}`);
+  const mediaType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (res.statusCode === 404 && res.body === '') {
     if (c.routed) problems.push(`empty 404 from a route: ${said}`);
+  } else if (res.statusCode < 300 && mediaType !== 'application/json') {
+    // Exports answer CSV or NDJSON: fine when the document says this route does.
+    if (!c.answers.includes(mediaType)) problems.push(`${mediaType || 'no media type'} not declared for the route: ${said}`);
   } else {
     let answer: Record<string, unknown> | undefined;
     try {
