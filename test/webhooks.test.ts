@@ -290,6 +290,13 @@ describeStores('webhooks', (h) => {
     const bad = await client.post(`${client.base}/webhooks/webhook/${hook.ID}/replay`, { From: '2026-01-02T00:00:00.000', To: '2026-01-01T00:00:00.000' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /^To: /);
+    // Not a calendar date (found by the route fuzzer: it was a 500 from PostgreSQL's cast).
+    const impossible = await client.post(`${client.base}/webhooks/webhook/${hook.ID}/replay`, { From: '0796-20-96T46:10:41.290', To: '2026-01-01T00:00:00.000' });
+    assert.equal(impossible.statusCode, 400);
+    assert.match(impossible.json().error, /^From: /);
+    const noDay = await client.post(`${client.base}/webhooks/webhook/${hook.ID}/replay`, { From: '2026-01-01T00:00:00.000', To: '2026-02-30T00:00:00.000' });
+    assert.equal(noDay.statusCode, 400);
+    assert.match(noDay.json().error, /^To: .*not a calendar date/);
   });
 
   it('keeps finished deliveries in the log for the retention, pending ones until they finish', async () => {

@@ -65,10 +65,10 @@ export async function subscriptionExists(db: Db, clientId: number, id: number): 
  * the lease is tested on the row being updated, so a claim committed after this statement's
  * snapshot is seen (the row's newest version is re-checked) and the delivery is not sent twice.
  */
-export async function replay(db: Db, clientId: number, subscriptionId: number, now: Date, which: { id: number } | { from: string; to: string; timeZone: string; onlyFailed: boolean }): Promise<{ replayed: number; busy: number }> {
+export async function replay(db: Db, clientId: number, subscriptionId: number, now: Date, which: { id: number } | { from: Date; to: Date; onlyFailed: boolean }): Promise<{ replayed: number; busy: number }> {
   const scope = 'id' in which
     ? sql`d.id = ${which.id}`
-    : sql`d.created_at >= (${which.from}::timestamp AT TIME ZONE ${which.timeZone}) AND d.created_at < (${which.to}::timestamp AT TIME ZONE ${which.timeZone})
+    : sql`d.created_at >= ${which.from} AND d.created_at < ${which.to}
         ${which.onlyFailed ? sql`AND d.state = 'Failed'` : sql``}`;
   const { rows: [row] } = await sql<{ replayed: number; busy: number }>`
     WITH hit AS (

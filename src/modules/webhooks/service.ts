@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ClientContext } from '../../http/auth.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { Conflict, InvalidField, NotFound } from '../../errors.ts';
+import { parseLocalTimestamp } from '../../domain/dialler.ts';
 import { newSecret } from '../../webhooks/signing.ts';
 import { seal } from '../../webhooks/sealing.ts';
 import { targetProblem } from '../../webhooks/safety.ts';
@@ -73,9 +74,11 @@ export async function replayDelivery(db: Db, clock: Clock, client: ClientContext
 }
 
 export async function replayRange(db: Db, clock: Clock, client: ClientContext, subscriptionId: number, body: { From: string; To: string; bOnlyFailed?: boolean }): Promise<{ replayed: number; busy: number }> {
-  if (body.To <= body.From) throw new InvalidField('To', 'must be after From');
+  const from = parseLocalTimestamp(body.From, client.timeZone);
+  if (!from.ok) throw new InvalidField('From', from.reason);
+  const to = parseLocalTimestamp(body.To, client.timeZone);
+  if (!to.ok) throw new InvalidField('To', to.reason);
+  if (to.value <= from.value) throw new InvalidField('To', 'must be after From');
   await requireSubscription(db, client, subscriptionId);
-  return repo.replay(db, client.id, subscriptionId, new Date(clock.now()), {
-    from: body.From, to: body.To, timeZone: client.timeZone, onlyFailed: body.bOnlyFailed ?? false,
-  });
+  return repo.replay(db, client.id, subscriptionId, new Date(clock.now()), { from: from.value, to: to.value, onlyFailed: body.bOnlyFailed ?? false });
 }
