@@ -35,7 +35,7 @@ import { foldContactCounts } from '../src/dialler/sql/contact-counts.ts';
 import { postResult, type ResultInput } from '../src/dialler/actions.ts';
 import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
 import { campaignWhyNot, contactWhyNot } from '../src/modules/dialler/why-not.ts';
-import { round, withFreshDatabase, withTempDir } from './support.ts';
+import { cpuPerOperation, cpuSeconds, round, withFreshDatabase, withTempDir } from './support.ts';
 import { ms, percentile, type Query } from './sim/audit.ts';
 import { calendarOf, campaignCreateBody, configureCampaign, dailyWindows, insertContacts, WORLD_ZONES, zonesBy } from './dialler-support.ts';
 
@@ -111,7 +111,7 @@ function resultFor(attemptId: string): ResultInput {
   return { attemptId, exportKey: 'SOON' };
 }
 
-interface LoadResult { handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number }
+interface LoadResult { handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number; cpu?: { self: number; postgres: number } }
 
 /**
  * The engine's shape: free agents wait in a queue, HAND_OUT_CONCURRENCY workers hand each the
@@ -119,7 +119,7 @@ interface LoadResult { handOuts: number; seconds: number; latencies: number[]; e
  * result endpoint would, any number at once) and queues up again. The counts are folded every
  * FOLD_MS, as the engine does.
  */
-async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
+async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<LoadResult> {
   const measureFrom = performance.now() + WARM_UP_SECONDS * 1000;
   const end = measureFrom + SECONDS * 1000;
   const out: LoadResult = { handOuts: 0, seconds: SECONDS, latencies: [], empty: 0, busy: 0, errors: 0 };
@@ -168,6 +168,13 @@ async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
       }
     }
   };
+  // CPU per hand-out (with its result) over the measured time: steadier than times on a busy machine.
+  const cpu = sleep(measureFrom - performance.now()).then(async () => {
+    const before = await cpuSeconds(db, postgres);
+    const handOutsBefore = out.handOuts;
+    await sleep(end - performance.now());
+    out.cpu = cpuPerOperation(before, await cpuSeconds(db, postgres), out.handOuts - handOutsBefore);
+  });
   const folding = setInterval(() => void foldContactCounts(db).catch((error: unknown) => console.log(`fold failed: ${(error as Error).message}`)), FOLD_MS);
   try {
     await Promise.all(Array.from({ length: HAND_OUT_CONCURRENCY }, worker).concat(
@@ -175,6 +182,7 @@ async function load(db: Kysely<Database>, s: Setup): Promise<LoadResult> {
       sleep(end - performance.now() + 50).then(() => waiting.splice(0).forEach((wake) => wake())),
     ));
     await Promise.all(results);
+    await cpu;
   } finally {
     clearInterval(folding);
   }
@@ -207,10 +215,11 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   const now = Date.now();
   const s = await setUp(store, now);
   console.log(`${name}: ${AGENTS} agents, ${SECONDS} s measured after ${WARM_UP_SECONDS} s warm-up`);
-  const r = await load(store.db, s);
+  const r = await load(store.db, s, name === 'postgres');
   const p = (q: number) => ms(percentile(r.latencies, q));
   console.log(`hand-outs: ${r.handOuts} in ${r.seconds} s = ${round(r.handOuts / r.seconds, 1)}/s; handOutToAgent p50 ${p(50)} ms, p95 ${p(95)} ms, ` +
-    `p99 ${p(99)} ms, max ${p(100)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors`);
+    `p99 ${p(99)} ms, max ${p(100)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors; ` +
+    `CPU per hand-out and its result: this process ${r.cpu?.self} ms, PostgreSQL backends ${r.cpu?.postgres} ms`);
   const { rows: byState } = await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM dialler_contacts
     WHERE campaign_id = ${s.campaignId} GROUP BY state ORDER BY state`.execute(store.db);
   console.log(`contacts by state: ${byState.map((b) => `${b.state} ${b.n}`).join(', ')}`);
@@ -222,7 +231,7 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   }
   console.log(JSON.stringify({
     store: name, contacts: s.contacts, handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
-    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign,
+    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu,
   }));
 }
 

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../src/db/schema.ts';
 import { createClient } from '../src/modules/clients/service.ts';
@@ -103,4 +103,36 @@ export function residentBytes(pid: number | 'self' = 'self'): number {
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/**
+ * CPU seconds used so far by this process and by the PostgreSQL backends serving this database
+ * (a server on this machine: read from /proc; 0 for the backends when it is elsewhere). Taken
+ * before and after a run, it gives CPU per operation: a figure the other work on a noisy machine
+ * barely moves, unlike times.
+ */
+export async function cpuSeconds(db: Kysely<Database>, postgres: boolean): Promise<{ self: number; backends: Map<number, number> }> {
+  const { user, system } = process.cpuUsage();
+  const backends = new Map<number, number>();
+  if (postgres) {
+    const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+    for (const { pid } of rows) {
+      try {
+        // Fields 14 and 15 of /proc/PID/stat (after the parenthesised name): user and system ticks.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+        backends.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+      } catch {
+        // Not on this machine, or gone.
+      }
+    }
+  }
+  return { self: (user + system) / 1e6, backends };
+}
+
+/** CPU milliseconds per operation between two cpuSeconds readings: this process, and the backends. */
+export function cpuPerOperation(before: Awaited<ReturnType<typeof cpuSeconds>>, after: Awaited<ReturnType<typeof cpuSeconds>>, operations: number): { self: number; postgres: number } {
+  let backends = 0;
+  for (const [pid, seconds] of after.backends) backends += seconds - (before.backends.get(pid) ?? 0);
+  const per = (seconds: number) => round((seconds * 1000) / Math.max(operations, 1), 3);
+  return { self: per(after.self - before.self), postgres: per(backends) };
 }
