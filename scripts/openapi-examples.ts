@@ -65,6 +65,9 @@ const anna = (await client('createUser', 'POST', '/users/create', {
   UID: 'anna.berger', FirstName: 'Anna', LastName: 'Berger', Email: 'anna.berger@nordlicht-energie.de',
 })).records[0];
 await client(undefined, 'POST', '/users/create', { UID: 'jonas.keller', FirstName: 'Jonas', LastName: 'Keller', Email: 'jonas.keller@nordlicht-energie.de' });
+const supervisor = (await client(undefined, 'POST', '/users/create', {
+  UID: 'petra.vogel', FirstName: 'Petra', LastName: 'Vogel', Email: 'petra.vogel@nordlicht-energie.de', Role: 'supervisor',
+})).records[0];
 await client(undefined, 'PUT', `/acd/groups/group/${desk.ID}/members/${anna.ID}`, { Skills: { 12: 80, 14: 60 } });
 await client(undefined, 'PUT', `/acd/groups/group/${billing.ID}/members/${anna.ID}`, { Skills: { 12: 40 } });
 await client('listUsers', 'GET', '/users');
@@ -103,6 +106,24 @@ await agent(undefined, 'POST', `/agents/me/events/${event.ID}/accept`, { Comment
 await client('listAcdEventComments', 'GET', `/acd/events/event/${event.ID}/comments`);
 await client('listAcdEventHistory', 'GET', `/acd/events/event/${event.ID}/history`);
 await client('listAgents', 'GET', '/agents');
+
+// The web console: a supervisor signs in (a cookie, no token) and reads the wallboard with it.
+await client(undefined, 'PUT', `/users/user/${supervisor.ID}/password`, { Password: 'correct-horse-battery' });
+async function inConsole(method: InjectOptions['method'], path: string, headers: Record<string, string>, body?: unknown) {
+  const res = await app.inject({ method, url: base + path, headers, ...(body !== undefined && { payload: body as object }) });
+  if (res.statusCode !== 200) throw new Error(`${method} ${path} → ${res.statusCode} ${res.body}`);
+  return { res, answer: res.json() };
+}
+const signIn = await inConsole('POST', '/console/session', {}, { UID: 'petra.vogel', Password: 'correct-horse-battery' });
+const sessionCookie = /sb_session=([^;]+)/.exec(String(signIn.res.headers['set-cookie']))![1]!;
+secrets.set(sessionCookie, 'sbw_Vb7Nm2Qx8Lp4Rt6Zk1Hs3Dg5Fj9Wc0Ye');
+secrets.set(signIn.answer.records[0].CsrfToken, 'hT3kq9Zr2Lw8Xv5Nb1Pm7Jc4Fs6Gd0Ya2Ue8Ri3Oo');
+const consoleHeaders = { cookie: `sb_session=${sessionCookie}` };
+examples.signInToConsole = { request: { UID: 'petra.vogel', Password: 'correct-horse-battery' }, response: JSON.parse(scrub(JSON.stringify(signIn.answer))) };
+examples.getConsoleSession = { response: JSON.parse(scrub(JSON.stringify((await inConsole('GET', '/console/session', consoleHeaders)).answer))) };
+examples.getAcdGroupsWallboard = { response: (await inConsole('GET', '/acd/groups/wallboard', consoleHeaders)).answer };
+examples.signOutOfConsole = { response: (await inConsole('DELETE', '/console/session',
+  { ...consoleHeaders, 'x-csrf-token': signIn.answer.records[0].CsrfToken })).answer };
 if (webhook) {
   await client('listWebhooks', 'GET', '/webhooks');
   const deliveries = await client('listWebhookDeliveries', 'GET', `/webhooks/webhook/${webhook.ID}/deliveries`);

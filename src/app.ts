@@ -32,6 +32,8 @@ import { incomingCallRoutes } from './modules/dialler/incoming-call-routes.ts';
 import { whyNotRoutes } from './modules/dialler/why-not-routes.ts';
 import { contactHistoryRoutes } from './modules/dialler/history-routes.ts';
 import { webhookRoutes } from './modules/webhooks/routes.ts';
+import { consoleSessionRoutes } from './modules/console-sessions/routes.ts';
+import { wallboardRoutes } from './modules/wallboard/routes.ts';
 import { WebhookWorker, type WebhookSettings } from './webhooks/worker.ts';
 import { mayDistribute } from './db/changes.ts';
 import { Distributor } from './distributor/distributor.ts';
@@ -198,6 +200,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await client.register(whyNotRoutes);
     await client.register(contactHistoryRoutes);
     await client.register(webhookRoutes);
+    await client.register(consoleSessionRoutes);
+    await client.register(wallboardRoutes);
   }, { prefix: `${API_PREFIX}/:ClientsID` });
 
   return app;

@@ -40,6 +40,12 @@ export const MetricsUnauthorized = defineError('SB_METRICS_UNAUTHORIZED', 401, '
 export const LoginFailed = defineError('SB_LOGIN_FAILED', 401, 'UID or password wrong');
 export const AgentAreaOnly = defineError('SB_AGENT_AREA_ONLY', 403, 'An agent session token reaches only /agents/me and below; use the client token');
 export const AgentTokenRequired = defineError('SB_AGENT_TOKEN_REQUIRED', 403, 'This endpoint acts as the logged-in agent; send an agent session token');
+// Web console sessions (src/modules/console-sessions/): what a signed-in browser may not do.
+export const CsrfRejected = defineError('SB_CSRF_REJECTED', 403, 'X-CSRF-Token: missing or wrong; a console session\'s changes need the CsrfToken its sign-in answered');
+export const AgentConsoleOnly = defineError('SB_AGENT_CONSOLE_ONLY', 403, 'An agent\'s console session reaches only /agents/me and below');
+export const SupervisorReadOnly = defineError('SB_SUPERVISOR_READ_ONLY', 403,
+  'A supervisor\'s console session reads the client\'s data, reassigns events and forces agents out; provisioning, tokens, passwords, webhooks and imports need the client token');
+export const SupervisorNotAgent = defineError('SB_SUPERVISOR_NOT_AGENT', 403, 'This endpoint acts as the signed-in agent; a supervisor\'s console session does not reach /agents/me');
 
 export const NotFound = defineError('SB_NOT_FOUND', 404, '%s not found');
 export const GroupNotFound = defineError('SB_GROUP_NOT_FOUND', 404, 'ACD group %s not found');

@@ -81,17 +81,29 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(Object.keys(byId('importDiallerContactFile').requestBody.content).sort(), ['application/x-ndjson', 'text/csv']);
   });
 
-  it('has three described bearer schemes, one per operation by who may call it, and no global one', () => {
+  it('has three described bearer schemes and the console cookie, one per operation by who may call it, and no global one', () => {
     const schemes = doc.components.securitySchemes as Json;
-    assert.deepEqual(Object.keys(schemes).sort(), ['adminToken', 'agentSession', 'clientToken']);
-    for (const scheme of Object.values(schemes)) assert.ok(scheme.type === 'http' && scheme.scheme === 'bearer' && scheme.description.length > 40);
+    assert.deepEqual(Object.keys(schemes).sort(), ['adminToken', 'agentSession', 'clientToken', 'consoleSession']);
+    for (const [name, scheme] of Object.entries(schemes)) {
+      if (name === 'consoleSession') assert.ok(scheme.type === 'apiKey' && scheme.in === 'cookie' && scheme.name === 'sb_session' && scheme.description.length > 40);
+      else assert.ok(scheme.type === 'http' && scheme.scheme === 'bearer' && scheme.description.length > 40);
+    }
     assert.equal(doc.security, undefined);
+    // The console cookie (src/http/auth.ts): an agent's where an agent token goes, a supervisor's
+    // on every read but the webhooks' and on the two supervisor actions; its own session routes take only it.
+    const supervisorActions = new Set(['reassignAcdEvent', 'forceAgentLogout']);
     for (const { path, method, op } of ops) {
+      const consoleOwn = path.endsWith('/console/session') && method !== 'post';
       const expected = path.startsWith('/rest/v1.0/clients') ? 'adminToken'
-        : path.endsWith('/agents/login') ? undefined
-          : /\/agents\/me(\/|$)/.test(path) ? 'agentSession' : 'clientToken';
+        : path.endsWith('/agents/login') || path.endsWith('/console/session') && method === 'post' ? undefined
+          : consoleOwn ? 'consoleSession'
+            : /\/agents\/me(\/|$)/.test(path) ? 'agentSession' : 'clientToken';
       assert.equal(schemeOf(op), expected, `${method} ${path}`);
-      assert.ok(Array.isArray(op.security) && op.security.length <= 1, `${method} ${path}`);
+      const cookie = consoleOwn || expected === 'agentSession'
+        || (expected === 'clientToken' && ((method === 'get' && !/\/webhooks(\/|$)/.test(path)) || supervisorActions.has(op.operationId)));
+      const schemes = ((op.security ?? []) as Json[]).map((s) => Object.keys(s)[0]);
+      assert.equal(schemes.includes('consoleSession'), cookie, `${method} ${path}: ${schemes}`);
+      assert.ok(Array.isArray(op.security) && op.security.length <= (cookie && !consoleOwn ? 2 : 1), `${method} ${path}`);
     }
   });
 
@@ -106,7 +118,7 @@ describe('the OpenAPI document', () => {
       const where = `${method} ${path}: ${codes}`;
       assert.equal(codes.includes('413') && codes.includes('415'), op.requestBody !== undefined, where);
       const scheme = schemeOf(op);
-      assert.equal(codes.includes('403'), scheme === 'clientToken' || scheme === 'agentSession', where);
+      assert.equal(codes.includes('403'), scheme === 'clientToken' || scheme === 'agentSession' || (scheme === 'consoleSession' && method !== 'get'), where);
       assert.equal(codes.includes('429'), scheme !== 'adminToken', where);
       if (codes.includes('429')) assert.ok(op.responses[429].headers['Retry-After'], where);
       for (const code of codes) assert.notEqual(op.responses[code].description, 'Default Response', where);

@@ -165,6 +165,14 @@ describeStores('the document refuses what the server refuses', (h) => {
     let checked = 0;
     // A fresh session: setting the password above ended the first one.
     agentToken = (await c.post(`${c.base}/agents/login`, { UID: 'strict.agent', Password: 'strict-password' })).json().records[0].Token;
+    // Console cookies (src/http/auth.ts): the agent's, and a supervisor's.
+    const supervisorId = (await c.post('/users/create', { UID: 'strict.supervisor', Role: 'supervisor' })).json().records[0].ID;
+    await c.request('PUT', `/users/user/${supervisorId}/password`, { Password: 'strict-password' });
+    const cookieOf = async (UID: string) => {
+      const res = await h.app.inject({ method: 'POST', url: `${c.base}/console/session`, payload: { UID, Password: 'strict-password' } });
+      return `sb_session=${/sb_session=([^;]+)/.exec(String(res.headers['set-cookie']))![1]}`;
+    };
+    const cookies = { agent: await cookieOf('strict.agent'), supervisor: await cookieOf('strict.supervisor') };
     for (const [template, item] of Object.entries(doc.paths as Json)) {
       for (const method of METHODS) {
         const op = item[method] as Json | undefined;
@@ -186,9 +194,22 @@ describeStores('the document refuses what the server refuses', (h) => {
         } else if (scheme === 'clientToken') {
           assert.equal((await send(agentToken)).statusCode, 403, where);
           assert.equal((await send(ADMIN_TOKEN)).statusCode, 401, where);
+        } else if (scheme === 'consoleSession') {
+          // The console's own session routes: the cookie only, never a token.
+          assert.equal((await send(c.token)).statusCode, 401, where);
+          assert.equal((await send(agentToken)).statusCode, 401, where);
         } else {
           assert.equal(scheme, 'agentSession', where);
           assert.equal((await send(c.token)).statusCode, 403, where);
+        }
+        // Where the document offers the cookie, it authenticates: a read passes (HEAD: a stream's
+        // answer ends), a change without X-CSRF-Token is refused as such and changes nothing.
+        if ((op.security as Json[]).some((s) => 'consoleSession' in s)) {
+          const cookie = scheme === 'clientToken' ? cookies.supervisor : cookies.agent;
+          const read = method === 'get';
+          const res = await h.app.inject({ method: read ? 'HEAD' : method.toUpperCase() as 'POST', url, headers: { cookie } });
+          if (read) assert.ok(![401, 403].includes(res.statusCode), `${where} with the cookie: ${res.statusCode}`);
+          else assert.deepEqual([res.statusCode, /X-CSRF-Token/.test(res.json().error)], [403, true], `${where} with the cookie: ${res.body}`);
         }
         checked++;
       }

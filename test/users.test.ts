@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describeStores } from './helper.ts';
 import { addMember, createGroup, createUser, insertEvent } from './fixtures-groups.ts';
 
-const USER_FIELDS = ['ID', 'UID', 'FirstName', 'LastName', 'Email', 'TelStatusID', 'ResellersID', 'AcdGroups', 'dtCreated', 'dtLastModified'];
+const USER_FIELDS = ['ID', 'UID', 'FirstName', 'LastName', 'Email', 'TelStatusID', 'ResellersID', 'Role', 'AcdGroups', 'dtCreated', 'dtLastModified'];
 
 describeStores('users', (h) => {
   it('creates a user and answers 200 with the record: jtel fields, memberships, timestamps', async () => {
@@ -18,7 +18,7 @@ describeStores('users', (h) => {
     const user = body.records[0];
     assert.deepEqual(Object.keys(user), USER_FIELDS);
     assert.deepEqual({ ...user, ID: 0 }, {
-      ID: 0, UID: 'anna.berg', FirstName: 'Anna', LastName: 'Berg', Email: 'anna@example.com', TelStatusID: 2, ResellersID: 7,
+      ID: 0, UID: 'anna.berg', FirstName: 'Anna', LastName: 'Berg', Email: 'anna@example.com', TelStatusID: 2, ResellersID: 7, Role: 'agent',
       AcdGroups: [], dtCreated: '2026-03-02T08:15:00.000', dtLastModified: '2026-03-02T08:15:00.000',
     });
     assert.deepEqual((await c.get(`/users/user/${user.ID}`)).json(), body);

@@ -1492,6 +1492,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rest/v1.0/{ClientsID}/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user and the session's CsrfToken (the cookie only; 401 without a live session) */
+        get: operations["getConsoleSession"];
+        put?: never;
+        /** Sign in to the web console with UID and password (no token): sets the HttpOnly cookie `sb_session`, valid 12 h, and answers the session with its CsrfToken. Any failure: the same 401 */
+        post: operations["signInToConsole"];
+        /** Sign out: the session ends at once and the cookie is cleared (needs X-CSRF-Token) */
+        delete: operations["signOutOfConsole"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rest/v1.0/{ClientsID}/acd/groups/wallboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Supervisor: every group at a glance (queue, longest wait, today's service level, members by state); ordered by Name */
+        get: operations["getAcdGroupsWallboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1615,6 +1651,8 @@ export interface components {
             Email: string | null;
             TelStatusID: number;
             ResellersID: number | null;
+            /** @description agent (the agent desk) or supervisor (the supervisor view) in the web console [ours] */
+            Role: string;
             /** @description The ACD groups the user is a member of, with the skills held there */
             AcdGroups: {
                 AcdGroupsID: number;
@@ -1937,6 +1975,54 @@ export interface components {
             LatencyMs: number;
             /** @description At most the first 1 KiB of the answer */
             ResponseExcerpt: string | null;
+        };
+        ConsoleSession: {
+            UsersID: number;
+            UID: string;
+            /** @description FirstName and LastName of the user; null when neither is set */
+            Name: string | null;
+            /**
+             * @description agent: the agent desk (the rights of an agent session token); supervisor: the supervisor view
+             * @enum {unknown}
+             */
+            Role: "agent" | "supervisor";
+            ClientsID: number;
+            /** @description The client's time zone: every timestamp of the API is local to it */
+            TimeZone: string;
+            /** @description Send it as the `X-CSRF-Token` header on every request of this session that is not GET, HEAD or OPTIONS (403 otherwise) */
+            CsrfToken: string;
+            /** @description When the session ends unless signed out before */
+            dtExpires: string;
+        };
+        AcdGroupWallboard: {
+            AcdGroupsID: number;
+            Name: string;
+            /** @description Standalone, Configuration or Agent; a Configuration group has no queue of its own (its events queue in its agent group) */
+            GroupType: string;
+            /** @description Events in the group's queue (status 4) */
+            Waiting: number;
+            /** @description Events of the group offered to an agent, not yet accepted (status 10) */
+            Offered: number;
+            /** @description Events of the group in agents' hands: new, seen or set aside (20, 30, 40) */
+            InProgress: number;
+            /** @description Age of the oldest waiting event (since its creation); null when none waits */
+            LongestWaitSeconds: number | null;
+            ServiceLevelSeconds: number;
+            /** @description Of the events created today (the client's time zone) in this group whose outcome is known, the share accepted within ServiceLevelSeconds of their creation, in percent (one decimal). Known: accepted, or not accepted within ServiceLevelSeconds. null when there is none yet */
+            ServiceLevelPercent: number | null;
+            /** @description Members logged in to the ACD and to this group */
+            AgentsLoggedIn: number;
+            /** @description The group's members by state */
+            AgentsByState: {
+                /** @description Logged in, nothing offered or in hand */
+                Idle: number;
+                /** @description Logged in, with an offer waiting for their answer (in any group) */
+                Offered: number;
+                /** @description Logged in, holding new or seen events (in any group), no offer */
+                Busy: number;
+                /** @description Members not logged in to the ACD, or not to this group */
+                LoggedOut: number;
+            };
         };
     };
     responses: never;
@@ -2458,7 +2544,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2576,7 +2662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2799,7 +2885,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2880,7 +2966,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3122,7 +3208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3277,7 +3363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3412,7 +3498,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3574,7 +3660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3656,7 +3742,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3737,7 +3823,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3816,7 +3902,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3943,7 +4029,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4135,7 +4221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4290,7 +4376,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4381,7 +4467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4488,7 +4574,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4532,7 +4618,7 @@ export interface operations {
                 /** @description -1 = all; else 1..10000 */
                 limitPageSize?: number;
                 /** @description a field of the record; default (also when empty) UID */
-                orderBy?: "" | "ID" | "UID" | "FirstName" | "LastName" | "Email" | "TelStatusID" | "ResellersID" | "dtCreated" | "dtLastModified";
+                orderBy?: "" | "ID" | "UID" | "FirstName" | "LastName" | "Email" | "TelStatusID" | "ResellersID" | "Role" | "dtCreated" | "dtLastModified";
                 ascending?: boolean;
                 ID?: number;
                 UID?: string;
@@ -4541,6 +4627,7 @@ export interface operations {
                 Email?: string;
                 TelStatusID?: number;
                 ResellersID?: number;
+                Role?: string;
                 /** @description local time of the client, YYYY-MM-DDTHH:mm:ss.SSS */
                 dtCreated?: string;
                 /** @description local time of the client, YYYY-MM-DDTHH:mm:ss.SSS */
@@ -4575,6 +4662,7 @@ export interface operations {
                      *           "Email": "anna.berger@nordlicht-energie.de",
                      *           "TelStatusID": 0,
                      *           "ResellersID": null,
+                     *           "Role": "agent",
                      *           "AcdGroups": [
                      *             {
                      *               "AcdGroupsID": 1,
@@ -4601,6 +4689,7 @@ export interface operations {
                      *           "Email": "jonas.keller@nordlicht-energie.de",
                      *           "TelStatusID": 0,
                      *           "ResellersID": null,
+                     *           "Role": "agent",
                      *           "AcdGroups": [],
                      *           "dtCreated": "2026-06-15T10:00:00.000",
                      *           "dtLastModified": "2026-06-15T10:00:00.000"
@@ -4642,7 +4731,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4723,7 +4812,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4802,7 +4891,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4865,6 +4954,11 @@ export interface operations {
                     /** @description default 0 */
                     TelStatusID?: number;
                     ResellersID?: number | null;
+                    /**
+                     * @description What the user signs in to the web console as: agent (default) or supervisor
+                     * @enum {unknown}
+                     */
+                    Role?: "agent" | "supervisor";
                 };
             };
         };
@@ -4900,7 +4994,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5006,6 +5100,11 @@ export interface operations {
                     /** @description default 0 */
                     TelStatusID?: number;
                     ResellersID?: number | null;
+                    /**
+                     * @description What the user signs in to the web console as: agent (default) or supervisor
+                     * @enum {unknown}
+                     */
+                    Role?: "agent" | "supervisor";
                 };
             };
         };
@@ -5027,6 +5126,7 @@ export interface operations {
                      *           "Email": "anna.berger@nordlicht-energie.de",
                      *           "TelStatusID": 0,
                      *           "ResellersID": null,
+                     *           "Role": "agent",
                      *           "AcdGroups": [],
                      *           "dtCreated": "2026-06-15T10:00:00.000",
                      *           "dtLastModified": "2026-06-15T10:00:00.000"
@@ -5061,7 +5161,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5358,7 +5458,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5439,7 +5539,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5520,7 +5620,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5599,7 +5699,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5761,7 +5861,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5879,7 +5979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5959,7 +6059,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6111,7 +6211,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6464,7 +6564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6594,7 +6694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6756,7 +6856,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6876,7 +6976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7126,7 +7226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7207,7 +7307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7409,7 +7509,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7531,7 +7631,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7717,7 +7817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7815,7 +7915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7898,7 +7998,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7999,7 +8099,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8101,7 +8201,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8203,7 +8303,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8376,7 +8476,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8457,7 +8557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8553,7 +8653,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8655,7 +8755,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8865,7 +8965,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8956,7 +9056,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9083,7 +9183,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9210,7 +9310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9338,7 +9438,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9465,7 +9565,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9599,7 +9699,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9725,7 +9825,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9859,7 +9959,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9976,7 +10076,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10055,7 +10155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10134,7 +10234,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10231,7 +10331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10332,7 +10432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10451,7 +10551,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10568,7 +10668,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10674,7 +10774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10787,7 +10887,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10905,7 +11005,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11005,7 +11105,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11126,7 +11226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11265,7 +11365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11412,7 +11512,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11541,7 +11641,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11664,7 +11764,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11811,7 +11911,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11928,7 +12028,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12057,7 +12157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12156,7 +12256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12235,7 +12335,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12328,7 +12428,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12464,7 +12564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12574,7 +12674,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12681,7 +12781,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12823,7 +12923,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12973,7 +13073,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13090,7 +13190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13169,7 +13269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13266,7 +13366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13406,7 +13506,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13577,7 +13677,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13692,7 +13792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13775,7 +13875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13889,7 +13989,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else */
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13936,6 +14036,405 @@ export interface operations {
             };
             /** @description This Idempotency-Key was used within 24 h for another request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: `Retry-After` says in how many seconds the window starts over */
+            429: {
+                headers: {
+                    /** @description Seconds until requests are admitted again */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window starts over */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getConsoleSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
+                ClientsID: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success (jtel answers every success, creates included, with 200) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "records": [
+                     *         {
+                     *           "UsersID": 3,
+                     *           "UID": "petra.vogel",
+                     *           "Name": "Petra Vogel",
+                     *           "Role": "supervisor",
+                     *           "ClientsID": 1,
+                     *           "TimeZone": "Europe/Berlin",
+                     *           "CsrfToken": "hT3kq9Zr2Lw8Xv5Nb1Pm7Jc4Fs6Gd0Ya2Ue8Ri3Oo",
+                     *           "dtExpires": "2026-06-15T22:00:00.000"
+                     *         }
+                     *       ],
+                     *       "count": 1,
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": {
+                        records: components["schemas"]["ConsoleSession"][];
+                        count: number;
+                        status: number;
+                    };
+                };
+            };
+            /** @description A parameter or field is missing or invalid: `error` (and `details`) name it and say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token missing or wrong, or a ClientsID that is not the token's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: `Retry-After` says in how many seconds the window starts over */
+            429: {
+                headers: {
+                    /** @description Seconds until requests are admitted again */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window starts over */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signInToConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
+                ClientsID: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "UID": "petra.vogel",
+                 *       "Password": "correct-horse-battery"
+                 *     }
+                 */
+                "application/json": {
+                    UID: string;
+                    Password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success (jtel answers every success, creates included, with 200) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "records": [
+                     *         {
+                     *           "UsersID": 3,
+                     *           "UID": "petra.vogel",
+                     *           "Name": "Petra Vogel",
+                     *           "Role": "supervisor",
+                     *           "ClientsID": 1,
+                     *           "TimeZone": "Europe/Berlin",
+                     *           "CsrfToken": "hT3kq9Zr2Lw8Xv5Nb1Pm7Jc4Fs6Gd0Ya2Ue8Ri3Oo",
+                     *           "dtExpires": "2026-06-15T22:00:00.000"
+                     *         }
+                     *       ],
+                     *       "count": 1,
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": {
+                        records: components["schemas"]["ConsoleSession"][];
+                        count: number;
+                        status: number;
+                    };
+                };
+            };
+            /** @description A parameter or field is missing or invalid: `error` (and `details`) name it and say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token missing or wrong, or a ClientsID that is not the token's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not of a content type this endpoint takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: `Retry-After` says in how many seconds the window starts over */
+            429: {
+                headers: {
+                    /** @description Seconds until requests are admitted again */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window starts over */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signOutOfConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
+                ClientsID: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success (jtel answers every success, creates included, with 200) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": {
+                        status: number;
+                    };
+                };
+            };
+            /** @description A parameter or field is missing or invalid: `error` (and `details`) name it and say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token missing or wrong, or a ClientsID that is not the token's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: `Retry-After` says in how many seconds the window starts over */
+            429: {
+                headers: {
+                    /** @description Seconds until requests are admitted again */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window starts over */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAcdGroupsWallboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
+                ClientsID: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success (jtel answers every success, creates included, with 200) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "filter": "",
+                     *       "limitStart": 0,
+                     *       "limitPageSize": -1,
+                     *       "records": [
+                     *         {
+                     *           "AcdGroupsID": 1,
+                     *           "Name": "Billing",
+                     *           "GroupType": "Standalone",
+                     *           "Waiting": 1,
+                     *           "Offered": 0,
+                     *           "InProgress": 0,
+                     *           "LongestWaitSeconds": 0,
+                     *           "ServiceLevelSeconds": 120,
+                     *           "ServiceLevelPercent": null,
+                     *           "AgentsLoggedIn": 0,
+                     *           "AgentsByState": {
+                     *             "Idle": 0,
+                     *             "Offered": 0,
+                     *             "Busy": 0,
+                     *             "LoggedOut": 1
+                     *           }
+                     *         },
+                     *         {
+                     *           "AcdGroupsID": 2,
+                     *           "Name": "Customer Service",
+                     *           "GroupType": "Standalone",
+                     *           "Waiting": 0,
+                     *           "Offered": 0,
+                     *           "InProgress": 1,
+                     *           "LongestWaitSeconds": null,
+                     *           "ServiceLevelSeconds": 60,
+                     *           "ServiceLevelPercent": 100,
+                     *           "AgentsLoggedIn": 1,
+                     *           "AgentsByState": {
+                     *             "Idle": 0,
+                     *             "Offered": 0,
+                     *             "Busy": 1,
+                     *             "LoggedOut": 0
+                     *           }
+                     *         }
+                     *       ],
+                     *       "count": 2,
+                     *       "orderBy": "Name",
+                     *       "ascending": true,
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": {
+                        filter: string;
+                        limitStart: number;
+                        limitPageSize: number;
+                        records: components["schemas"]["AcdGroupWallboard"][];
+                        count: number;
+                        orderBy: string;
+                        ascending: boolean;
+                        status: number;
+                    };
+                };
+            };
+            /** @description A parameter or field is missing or invalid: `error` (and `details`) name it and say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token missing or wrong, or a ClientsID that is not the token's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist (a JSON body; an endpoint that does not exist answers an empty body) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ import * as diallerEngine from './migrations/012_dialler_engine.ts';
 import * as idempotencyKeys from './migrations/013_idempotency_keys.ts';
 import * as webhooks from './migrations/014_webhooks.ts';
 import * as diallerCounts from './migrations/015_dialler_counts.ts';
+import * as consoleSessions from './migrations/016_console_sessions.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '013_idempotency_keys': idempotencyKeys,
   '014_webhooks': webhooks,
   '015_dialler_counts': diallerCounts,
+  '016_console_sessions': consoleSessions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

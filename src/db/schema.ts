@@ -47,6 +47,7 @@ export interface UsersTable {
   resellers_id: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  role: Generated<'agent' | 'supervisor'>;
 }
 
 export interface AcdGroupMembersTable {
@@ -274,6 +275,8 @@ export interface AgentSessionsTable {
   user_id: number;
   created_at: Timestamp;
   expires_at: Timestamp;
+  /** Set on console (cookie) sessions only: the hash of their CSRF token. */
+  csrf_hash: string | null;
 }
 
 export interface AgentStatesTable {

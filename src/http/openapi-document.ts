@@ -25,7 +25,8 @@ const DESCRIPTIONS: Record<string, string> = {
   200: 'Success (jtel answers every success, creates included, with 200)',
   400: 'A parameter or field is missing or invalid: `error` (and `details`) name it and say why',
   401: 'Token missing or wrong, or a ClientsID that is not the token\'s',
-  403: 'The wrong kind of token: a client token on /agents/me…, an agent session token anywhere else',
+  403: 'The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent\'s console session anywhere else, '
+    + 'a supervisor\'s console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token',
   404: 'The object does not exist (a JSON body; an endpoint that does not exist answers an empty body)',
   409: 'The request conflicts with the current state of the object: `error` says how',
   413: 'The body is larger than the configured limit',

@@ -4,12 +4,15 @@
 // src/http/auth.ts, so a new route is documented right without saying so itself.
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { finishDocument, RATE_LIMITED, WRONG_TOKEN_KIND } from './openapi-document.ts';
+import { supervisorMay } from './auth.ts';
 
 const API_PREFIX = '/rest/v1.0';
 const MAX_ID = 2147483647;
 
 /** Security scheme names, one per kind of caller (src/http/auth.ts). */
 export const SCHEME = { admin: 'adminToken', client: 'clientToken', agent: 'agentSession' } as const;
+/** The web console's cookie, offered besides the token on the routes it reaches (src/http/auth.ts). */
+const CONSOLE_SCHEME = 'consoleSession';
 export type CallerKind = keyof typeof SCHEME;
 
 const securitySchemes = {
@@ -29,6 +32,14 @@ const securitySchemes = {
     description: 'An agent session token, answered by `POST /rest/v1.0/{ClientsID}/agents/login` and valid 12 h, until the agent '
       + 'logs out or gets a new password. Reaches only `/rest/v1.0/{ClientsID}/agents/me` and below (403 elsewhere).',
   },
+  [CONSOLE_SCHEME]: {
+    type: 'apiKey', in: 'cookie', name: 'sb_session',
+    description: 'The web console\'s session cookie, set by `POST /rest/v1.0/{ClientsID}/console/session` (HttpOnly, SameSite=Strict) '
+      + 'and valid 12 h, until sign-out or a new password. Counts only without an Authorization header. Every request that is not '
+      + 'GET, HEAD or OPTIONS must carry the session\'s CsrfToken as `X-CSRF-Token` (403 otherwise). An agent\'s session has an agent '
+      + 'session token\'s rights; a supervisor\'s reaches every read of the client except webhooks, plus reassigning events and forcing '
+      + 'agents out (403 elsewhere).',
+  },
 };
 
 /** Every tag an operation carries, described; a tag missing here fails `npm run openapi:lint`. */
@@ -47,6 +58,7 @@ const tags = [
   { name: 'Dialler engine', description: 'Why a contact is not dialled, its history, and incoming calls that close contacts.' },
   { name: 'Dialler do-not-call list', description: 'Numbers and prefixes never handed out while in force.' },
   { name: 'Webhooks', description: 'The client\'s URLs that receive signed deliveries of changes (Standard Webhooks), their delivery log and replay.' },
+  { name: 'Console sessions', description: 'Signing in to the web console and out again: a session cookie with a CSRF token, for people rather than integrators.' },
 ];
 
 /** The credential a route takes, by where it is registered (src/app.ts) and src/http/auth.ts's rules. */
@@ -75,8 +87,16 @@ const transform: FastifyDynamicSwaggerOptions['transform'] = ({ schema, url, rou
   const caller = callerOf(url, route.config?.public === true);
   const out: Json = { ...schema };
   if (caller !== undefined) out.security = caller === 'none' ? [] : [{ [SCHEME[caller]]: [] }];
+  // The console cookie: its own routes take nothing else; an agent's reaches what an agent token
+  // does, a supervisor's what supervisorMay allows.
+  const method = String(route.method);
+  const operationId = (schema as Json).operationId as string | undefined;
+  if (route.config?.consoleSession) out.security = [{ [CONSOLE_SCHEME]: [] }];
+  else if (caller === 'agent' || (caller === 'client' && supervisorMay(method, url, operationId))) {
+    out.security = [...(out.security as Json[]), { [CONSOLE_SCHEME]: [] }];
+  }
   // Read by openapi-document.ts: the answers the scope's hooks give besides the route's own.
-  if (caller === 'client' || caller === 'agent') out[WRONG_TOKEN_KIND] = true;
+  if ((caller === 'client' || caller === 'agent') && !route.config?.consoleSession) out[WRONG_TOKEN_KIND] = true;
   if (caller === 'client' || caller === 'agent' || route.config?.loginThrottle) out[RATE_LIMITED] = true;
   if (url.includes(':ClientsID')) {
     const params = (schema.params ?? { type: 'object', properties: {}, additionalProperties: false }) as Json & { properties?: Json; required?: string[] };

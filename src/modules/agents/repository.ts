@@ -6,6 +6,7 @@ import type { AgentStateChange, Database } from '../../db/schema.ts';
 import type { AgentSession } from '../../http/credential-cache.ts';
 import { selectRecords } from '../../http/records.ts';
 import { AgentRecord } from './records.ts';
+import type { UserRole } from '../users/schemas.ts';
 
 type Db = Kysely<Database>;
 
@@ -35,8 +36,9 @@ export async function upsertPassword(db: Db, userId: number, hash: string, now: 
     .execute();
 }
 
-export async function insertSession(db: Db, userId: number, tokenHash: string, now: Date, expires: Date): Promise<void> {
-  await db.insertInto('agent_sessions').values({ user_id: userId, token_hash: tokenHash, created_at: now, expires_at: expires }).execute();
+/** A session; with `csrfHash` a console (cookie) session, else a bearer one. */
+export async function insertSession(db: Db, userId: number, tokenHash: string, now: Date, expires: Date, csrfHash: string | null = null): Promise<void> {
+  await db.insertInto('agent_sessions').values({ user_id: userId, token_hash: tokenHash, created_at: now, expires_at: expires, csrf_hash: csrfHash }).execute();
 }
 
 /** Sessions past their expiry are useless; they go when their user next logs in. */
@@ -52,7 +54,10 @@ export async function deleteSession(db: Db, sessionId: number): Promise<void> {
   await db.deleteFrom('agent_sessions').where('id', '=', sessionId).execute();
 }
 
-/** A live session of a user of this client, by the hash of its token. */
+/**
+ * A live bearer session of a user of this client, by the hash of its token. A console session's
+ * token is not a bearer token: it works only as the cookie, with its CSRF token.
+ */
 export async function findSession(db: Db, clientId: number, tokenHash: string, now: Date): Promise<AgentSession | undefined> {
   const row = await db
     .selectFrom('agent_sessions as s')
@@ -61,8 +66,32 @@ export async function findSession(db: Db, clientId: number, tokenHash: string, n
     .where('s.token_hash', '=', tokenHash)
     .where('u.client_id', '=', clientId)
     .where('s.expires_at', '>', now)
+    .where('s.csrf_hash', 'is', null)
     .executeTakeFirst();
   return row && { id: row.id, userId: row.user_id, clientId, expiresAt: row.expires_at };
+}
+
+export interface ConsoleSessionRow {
+  id: number;
+  userId: number;
+  /** Read with the session, so a change of role holds from the next request. */
+  role: UserRole;
+  csrfHash: string;
+  expiresAt: Date;
+}
+
+/** A live console session of a user of this client, by the hash of its cookie's token. */
+export async function findConsoleSession(db: Db, clientId: number, tokenHash: string, now: Date): Promise<ConsoleSessionRow | undefined> {
+  const row = await db
+    .selectFrom('agent_sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select(['s.id', 's.user_id', 's.expires_at', 's.csrf_hash', 'u.role'])
+    .where('s.token_hash', '=', tokenHash)
+    .where('u.client_id', '=', clientId)
+    .where('s.expires_at', '>', now)
+    .where('s.csrf_hash', 'is not', null)
+    .executeTakeFirst();
+  return row && { id: row.id, userId: row.user_id, role: row.role, csrfHash: row.csrf_hash!, expiresAt: row.expires_at };
 }
 
 export interface AgentState {

@@ -41,20 +41,35 @@ export interface SessionGrant {
 }
 
 /**
- * Unknown client, unknown UID, no password set and a wrong password all fail alike, after the
- * same argon2 work, so neither the answer nor its timing tells which UIDs exist.
+ * The one check of a UID and password, for the agent login and the console's sign-in. Unknown
+ * client, unknown UID, no password set and a wrong password all fail alike, after the same
+ * argon2 work, so neither the answer nor its timing tells which UIDs exist.
  */
-export async function login(db: Db, clock: Clock, clientId: number, uid: string, password: string): Promise<SessionGrant> {
+export async function checkPassword(db: Db, clientId: number, uid: string, password: string): Promise<repo.LoginCandidate> {
   const candidate = await repo.findLoginCandidate(db, clientId, uid);
   const ok = await verifyPassword(password, candidate?.passwordHash ?? null);
   if (!candidate || !ok) throw new LoginFailed();
-  const token = newToken('sbs');
+  return candidate;
+}
+
+/**
+ * Opens a session of the user for SESSION_HOURS: a bearer one, or with `csrfHash` a console one.
+ * Their expired sessions go now. Returns when it expires (ms).
+ */
+export async function openSession(db: Db, clock: Clock, userId: number, tokenHash: string, csrfHash: string | null = null): Promise<number> {
   const now = clock.now();
   const expires = now + SESSION_HOURS * 3600_000;
   await db.transaction().execute(async (trx) => {
-    await repo.deleteExpiredSessions(trx, candidate.userId, new Date(now));
-    await repo.insertSession(trx, candidate.userId, hashToken(token), new Date(now), new Date(expires));
+    await repo.deleteExpiredSessions(trx, userId, new Date(now));
+    await repo.insertSession(trx, userId, tokenHash, new Date(now), new Date(expires), csrfHash);
   });
+  return expires;
+}
+
+export async function login(db: Db, clock: Clock, clientId: number, uid: string, password: string): Promise<SessionGrant> {
+  const candidate = await checkPassword(db, clientId, uid, password);
+  const token = newToken('sbs');
+  const expires = await openSession(db, clock, candidate.userId, hashToken(token));
   return { UsersID: candidate.userId, Token: token, dtExpires: formatLocal(expires, candidate.timeZone) };
 }
 

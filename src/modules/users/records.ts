@@ -18,6 +18,7 @@ export const UserRecord = defineRecord(
     Email: field.text('u.email', { nullable: true }),
     TelStatusID: field.int('u.tel_status_id'),
     ResellersID: field.int('u.resellers_id', { nullable: true }),
+    Role: field.text('u.role', { description: 'agent (the agent desk) or supervisor (the supervisor view) in the web console [ours]' }),
     AcdGroups: field.json(
       // array_to_json/row_to_json print compact JSON; json_agg and json_build_object add spaces.
       `(SELECT coalesce(array_to_json(array_agg(row_to_json(x) ORDER BY x."AcdGroupsID")), '[]'::json)

@@ -15,6 +15,7 @@ const COLUMNS = {
   Email: 'email',
   TelStatusID: 'tel_status_id',
   ResellersID: 'resellers_id',
+  Role: 'role',
 } as const satisfies Record<keyof UserInput, string>;
 
 const userRows = clientRows<UserInput>('users', COLUMNS, 'uid');

@@ -3,6 +3,10 @@ import { Type } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
 import { NAME_PATTERN, TEXT_PATTERN } from '../groups/schemas.ts';
 
+/** A user's role in the web console (spec §9): the agent desk, or the supervisor view of the client. */
+export const ROLES = ['agent', 'supervisor'] as const;
+export type UserRole = (typeof ROLES)[number];
+
 const userFields = {
   UID: Type.String({ minLength: 1, maxLength: 256, pattern: NAME_PATTERN, description: 'Login name, unique in the client' }),
   FirstName: NullableString({ maxLength: 256, pattern: TEXT_PATTERN }),
@@ -10,9 +14,10 @@ const userFields = {
   Email: NullableString({ maxLength: 256, format: 'email', pattern: TEXT_PATTERN }),
   TelStatusID: Type.Integer({ minimum: 0, maximum: 2147483647, description: 'default 0' }),
   ResellersID: NullableInt({ minimum: 1, maximum: 2147483647 }),
+  Role: Type.Enum([...ROLES], { description: 'What the user signs in to the web console as: agent (default) or supervisor' }),
 };
 
-const { UID, FirstName, LastName, Email, TelStatusID, ResellersID } = userFields;
+const { UID, FirstName, LastName, Email, TelStatusID, ResellersID, Role } = userFields;
 
 export const UserCreateBody = Type.Object(
   {
@@ -22,6 +27,7 @@ export const UserCreateBody = Type.Object(
     Email: Type.Optional(Email),
     TelStatusID: Type.Optional(TelStatusID),
     ResellersID: Type.Optional(ResellersID),
+    Role: Type.Optional(Role),
   },
   { additionalProperties: false },
 );
@@ -34,6 +40,7 @@ export const UserUpdateBody = Type.Object(
     Email: Type.Optional(Email),
     TelStatusID: Type.Optional(TelStatusID),
     ResellersID: Type.Optional(ResellersID),
+    Role: Type.Optional(Role),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -45,4 +52,5 @@ export interface UserInput {
   Email?: string | null;
   TelStatusID?: number;
   ResellersID?: number | null;
+  Role?: UserRole;
 }
