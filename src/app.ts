@@ -34,6 +34,7 @@ import { contactHistoryRoutes } from './modules/dialler/history-routes.ts';
 import { webhookRoutes } from './modules/webhooks/routes.ts';
 import { consoleSessionRoutes } from './modules/console-sessions/routes.ts';
 import { wallboardRoutes } from './modules/wallboard/routes.ts';
+import { consolePlugin } from './console/plugin.ts';
 import { WebhookWorker, type WebhookSettings } from './webhooks/worker.ts';
 import { mayDistribute } from './db/changes.ts';
 import { Distributor } from './distributor/distributor.ts';
@@ -174,6 +175,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const ok = await isReachable(app.store);
     return reply.code(ok ? 200 : 503).send(ok ? { status: 200 } : { status: 503, error: 'Store not reachable' });
   });
+  await app.register(consolePlugin);
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', authenticateAdmin);
