@@ -10,6 +10,8 @@ export interface DemoCredentials {
   token: string;
   /** Demo agents logged in to the ACD and their groups, with a session token each. */
   agents: { uid: string; password: string; token: string; work: string }[];
+  /** A supervisor for the web console's supervisor view. */
+  supervisor: { uid: string; password: string };
 }
 
 /** The demo agents' password: a demo store is for trying things out, never for production. */
@@ -56,7 +58,7 @@ async function seed(app: FastifyInstance): Promise<DemoCredentials> {
 
   const anna = await call('POST', '/users/create', { UID: 'anna.schmidt', FirstName: 'Anna', LastName: 'Schmidt', Email: 'anna.schmidt@example.com' });
   const ben = await call('POST', '/users/create', { UID: 'ben.meyer', FirstName: 'Ben', LastName: 'Meyer', Email: 'ben.meyer@example.com' });
-  await call('POST', '/users/create', { UID: 'clara.supervisor', FirstName: 'Clara', LastName: 'Wagner', Email: 'clara.wagner@example.com' });
+  const clara = await call('POST', '/users/create', { UID: 'clara.supervisor', FirstName: 'Clara', LastName: 'Wagner', Email: 'clara.wagner@example.com', Role: 'supervisor' });
   for (const [group, user, skills] of [
     [service, anna, { '1': 80 }], [service, ben, { '1': 50 }], [sales, ben, { '2': 90 }], [agents, anna, {}], [agents, ben, {}],
   ] as const) {
@@ -141,5 +143,6 @@ async function seed(app: FastifyInstance): Promise<DemoCredentials> {
     for (const campaign of campaigns) await asAgent(`/agents/me/dialler/campaigns/${campaign!.ID}/login`);
     ready.push({ uid: user!.UID!, password: DEMO_AGENT_PASSWORD, token: session.Token, work: campaigns.length > 0 ? '/agents/me/dialler' : '/agents/me/events' });
   }
-  return { clientId: ClientsID, token: Token, agents: ready };
+  await call('PUT', `/users/user/${clara!.ID}/password`, { Password: DEMO_AGENT_PASSWORD });
+  return { clientId: ClientsID, token: Token, agents: ready, supervisor: { uid: clara!.UID!, password: DEMO_AGENT_PASSWORD } };
 }

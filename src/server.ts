@@ -150,6 +150,7 @@ function printBanner(out: (line: string) => void, url: string, store: Store, adm
       out(`  Agent ${agent.uid} (password ${agent.password}) is logged in; their ${agent.work.endsWith('dialler') ? 'dialler work' : 'inbox'}:`);
       out(`    curl -s -H "Authorization: Bearer ${agent.token}" ${base}${agent.work}`);
     }
+    out(`  Web console:   ${url}/?client=${demo.clientId}   (agents as above; supervisor ${demo.supervisor.uid}, password ${demo.supervisor.password})`);
   }
   out('');
 }
