@@ -44,13 +44,50 @@ function utc(year: number, month: number, day: number, hour: number, minute: num
   return d.getTime();
 }
 
-/** The wall-clock reading in `zone` at instant `ms`. */
-export function localParts(ms: number, zone: string): LocalDateTime {
+/** The wall-clock reading in `zone` at instant `ms`, as Intl reads it. */
+function readParts(ms: number, zone: string): LocalDateTime {
   const parts: Record<string, number> = {};
   for (const p of formatter(zone).formatToParts(new Date(ms))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);
   }
   return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
+}
+
+const MINUTE = 60_000;
+// Years in which a reading is shifted from UTC by plain date arithmetic (Intl names eras outside).
+const FAST_FROM = Date.UTC(1900, 0, 1);
+const FAST_TO = Date.UTC(2200, 0, 1);
+
+/**
+ * Per zone, the offset in force through one whole UTC minute. Intl is slow (formatToParts costs
+ * microseconds, and the dialler asks for every candidate contact's zone at the same instant), and
+ * a zone's offset changes at most once in any minute: read at the minute's first and last second,
+ * the same offset holds in between. A minute with a change in it is never kept.
+ */
+const minuteOffsets = new Map<string, { minute: number; offset: number | null }>();
+
+function offsetThroughMinute(minute: number, zone: string): number | null {
+  const known = minuteOffsets.get(zone);
+  if (known?.minute === minute) return known.offset;
+  const start = minute * MINUTE;
+  const first = offsetFromParts(start, zone);
+  const offset = offsetFromParts(start + MINUTE - 1000, zone) === first ? first : null;
+  minuteOffsets.set(zone, { minute, offset });
+  return offset;
+}
+
+/** The wall-clock reading in `zone` at instant `ms`. */
+export function localParts(ms: number, zone: string): LocalDateTime {
+  const offset = ms >= FAST_FROM && ms < FAST_TO ? offsetThroughMinute(Math.floor(ms / MINUTE), zone) : null;
+  if (offset === null) return readParts(ms, zone);
+  const d = new Date(Math.floor(ms / 1000) * 1000 + offset);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
+/** The offset at a whole second, read with Intl. */
+function offsetFromParts(second: number, zone: string): number {
+  const l = readParts(second, zone);
+  return utc(l.year, l.month, l.day, l.hour, l.minute, l.second) - second;
 }
 
 /** Offset of `zone` from UTC at instant `ms`, in ms (Berlin in summer: +7,200,000). */
