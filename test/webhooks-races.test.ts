@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../src/app.ts';
 import type { Store } from '../src/db/store.ts';
 import { fixedClock } from '../src/domain/clock.ts';
-import { claimDue, recordOutcome } from '../src/webhooks/sql.ts';
+import { claimDue, recordOutcome, type ClaimRules } from '../src/webhooks/sql.ts';
+import { replay } from '../src/modules/webhooks/repository.ts';
 import { WebhookWorker } from '../src/webhooks/worker.ts';
 import { clientHandle, describeStores, secondInstance } from './helper.ts';
 import { addGroup, callback } from './fixtures-events.ts';
@@ -29,6 +30,8 @@ describeStores('webhook delivery by two instances', (h) => {
     await app?.close();
     await other?.close();
   });
+
+  const rules = (now: number): ClaimRules => ({ perEndpoint: 4, slowCap: 2, slowLeaseUntil: new Date(now), shared: 10 });
 
   async function tenant() {
     const made = await h.newClient();
@@ -71,7 +74,7 @@ describeStores('webhook delivery by two instances', (h) => {
     const clock = fixedClock(Date.now());
     const worker = new WebhookWorker(h.store.db, clock, { allowPrivate: true, leaseMs: 5000 });
     // An instance claims and dies before sending or recording anything.
-    const [dead] = await claimDue(h.store.db, new Date(clock.now()), new Date(clock.now() + 5000), 10, 4);
+    const [dead] = await claimDue(h.store.db, new Date(clock.now()), new Date(clock.now() + 5000), 10, rules(clock.now()));
     assert.ok(dead);
     assert.equal(await worker.runPass(), 0, 'leased: nobody else takes it');
     clock.advance(5001);
@@ -86,5 +89,37 @@ describeStores('webhook delivery by two instances', (h) => {
     assert.equal(late, false);
     const { rows } = await sql<{ state: string; attempts: number }>`SELECT state, attempts FROM webhook_deliveries WHERE id = ${dead.id}::bigint`.execute(h.store.db);
     assert.deepEqual(rows[0], { state: 'Delivered', attempts: 2 });
+  });
+
+  it('a late outcome of a claim whose lease ran out does not overwrite a replay made meanwhile', async () => {
+    const { client, groupId } = await tenant();
+    const res = await client.post(`${client.base}/webhooks/create`, { URL: `${receiver.url}/replay-fence`, Kinds: ['event.created'] });
+    assert.equal(res.statusCode, 200, res.body);
+    const hookId = res.json().records[0].ID as number;
+    await client.post('/acd/events/create', callback(groupId));
+    receiver.answer = () => ({ status: 200 });
+    const clock = fixedClock(Date.now() + 1000);
+    // An instance claims, then stalls past its lease; the client replays the delivery meanwhile.
+    const dead = (await claimDue(h.store.db, new Date(clock.now()), new Date(clock.now() + 5000), 10, rules(clock.now())))
+      .find((d) => d.subscription_id === hookId);
+    assert.ok(dead);
+    clock.advance(5001);
+    const replayedAt = new Date(clock.now());
+    assert.deepEqual(await replay(h.store.db, client.id, hookId, replayedAt, { id: Number(dead.id) }), { replayed: 1, busy: 0 });
+    // The stalled attempt's outcome (a final failure) comes in late: fenced, the replay stands.
+    const late = await recordOutcome(h.store.db, {
+      delivery: { ...dead, body: '{}' }, startedAt: replayedAt, status: 500, error: 'late', latencyMs: 1, excerpt: null, state: 'Failed',
+      nextAt: null, retryStep: 3, endpoint: 'failure', now: replayedAt, disableBefore: replayedAt,
+    });
+    assert.equal(late, false);
+    const row = async () => (await sql<{ state: string; attempts: number; retry_step: number; next_attempt_at: Date | null; failing_since: Date | null }>`
+      SELECT d.state, d.attempts, d.retry_step, d.next_attempt_at, s.failing_since FROM webhook_deliveries d
+      JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id = ${dead.id}::bigint`.execute(h.store.db)).rows[0]!;
+    assert.deepEqual(await row(), { state: 'Pending', attempts: 1, retry_step: 0, next_attempt_at: replayedAt, failing_since: null });
+    // The replay is sent (attempt 2) and recorded.
+    const worker = new WebhookWorker(h.store.db, clock, { allowPrivate: true });
+    assert.equal(await worker.runPass(), 1);
+    assert.deepEqual({ ...(await row()), next_attempt_at: null }, { state: 'Delivered', attempts: 2, retry_step: 0, next_attempt_at: null, failing_since: null });
+    await worker.stop();
   });
 });

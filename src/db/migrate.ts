@@ -16,6 +16,7 @@ import * as idempotencyKeys from './migrations/013_idempotency_keys.ts';
 import * as webhooks from './migrations/014_webhooks.ts';
 import * as diallerCounts from './migrations/015_dialler_counts.ts';
 import * as consoleSessions from './migrations/016_console_sessions.ts';
+import * as webhookPace from './migrations/017_webhook_pace.ts';
 
 // Listed here rather than read from a folder, so migrations work the same from any working dir.
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '014_webhooks': webhooks,
   '015_dialler_counts': diallerCounts,
   '016_console_sessions': consoleSessions,
+  '017_webhook_pace': webhookPace,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -26,33 +26,64 @@ export interface Claimed {
   time_zone: string;
 }
 
+/** How a claim shares an instance's room between endpoints (see claimDue). */
+export interface ClaimRules {
+  /** The most in flight for one endpoint across instances. */
+  perEndpoint: number;
+  /** The most in flight for a slow endpoint across instances. */
+  slowCap: number;
+  /** A send leased at or before this (its lease ending by `slowLeaseUntil`) and still open is slow. */
+  slowLeaseUntil: Date;
+  /** How many of `limit` any endpoint may take; the rest only endpoints with nothing in flight. */
+  shared: number;
+}
+
 /**
  * Leases up to `limit` due deliveries, at most `perEndpoint` in flight per endpoint counting the
  * leases of every instance. The endpoints are locked (FOR NO KEY UPDATE SKIP LOCKED: writers of
  * new deliveries only take KEY SHARE, so they never wait) for this statement only, so two
  * instances never count one endpoint's room at once; the due condition is repeated in the UPDATE
  * so a delivery another instance leased after this statement's snapshot is rechecked and skipped.
+ *
+ * A slow or dead endpoint must not delay the others, yet each of its sends holds a slot of an
+ * instance for up to the deadline. Two rules bound that:
+ * - A slow endpoint gets `slowCap` (1–2) in flight instead of `perEndpoint`: one whose last
+ *   recorded send was slow or unanswered (`slow_since`, set and cleared by recordOutcomes, so
+ *   every instance sees it), or that has a send open for longer than the slow threshold right
+ *   now (read from the leases, so an endpoint going dead is throttled before any send of it ends).
+ *   Its first fast answer clears `slow_since` and gives it its full concurrency back.
+ * - Only `shared` of the instance's room may go to any endpoint; the rest (the reserve) only to
+ *   endpoints with nothing in flight anywhere, `slowCap` each. Endpoints that went dead all at
+ *   once, before anything is known of them, fill the shared part at most: an endpoint that is
+ *   idle (a healthy one between its fast sends, or a new one) always finds a slot.
  */
-export async function claimDue(db: Kysely<any>, now: Date, leaseUntil: Date, limit: number, perEndpoint: number): Promise<Claimed[]> {
+export async function claimDue(db: Kysely<any>, now: Date, leaseUntil: Date, limit: number, rules: ClaimRules): Promise<Claimed[]> {
   const { rows } = await sql<Claimed>`
     WITH subs AS (
       SELECT s.id, s.url, s.secret, s.previous_secret, s.previous_secret_until, s.client_id,
-        ${perEndpoint}::int - (SELECT count(*) FROM webhook_deliveries f WHERE f.subscription_id = s.id AND f.lease_until > ${now})::int AS room
+        (SELECT count(*) FROM webhook_deliveries f WHERE f.subscription_id = s.id AND f.lease_until > ${now})::int AS leased,
+        CASE WHEN s.slow_since IS NOT NULL OR EXISTS (SELECT 1 FROM webhook_deliveries f
+          WHERE f.subscription_id = s.id AND f.lease_until > ${now} AND f.lease_until <= ${rules.slowLeaseUntil})
+          THEN ${rules.slowCap}::int ELSE ${rules.perEndpoint}::int END AS cap
       FROM webhook_subscriptions s
       WHERE s.enabled AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.next_attempt_at <= ${now})
       -- The endpoints waiting longest first: one with a backlog cannot keep the others out.
       ORDER BY (SELECT min(d.next_attempt_at) FROM webhook_deliveries d WHERE d.subscription_id = s.id), s.id
       LIMIT 200
       FOR NO KEY UPDATE OF s SKIP LOCKED
-    ), picked AS (
-      -- Round robin over the endpoints (each one's first, then each one's second, …) up to the limit.
-      SELECT p.id, subs.id AS sid FROM subs CROSS JOIN LATERAL (
+    ), candidates AS (
+      -- Round robin over the endpoints (each one's first, then each one's second, …).
+      SELECT p.id, subs.id AS sid, subs.leased, p.turn, row_number() OVER (ORDER BY p.turn, subs.id) AS k
+      FROM subs CROSS JOIN LATERAL (
         SELECT d.id, row_number() OVER (ORDER BY d.next_attempt_at, d.id) AS turn FROM webhook_deliveries d
         WHERE d.subscription_id = subs.id AND d.next_attempt_at <= ${now}
         ORDER BY d.next_attempt_at, d.id
-        LIMIT greatest(subs.room, 0)
+        LIMIT greatest(subs.cap - subs.leased, 0)
       ) p
-      ORDER BY p.turn, subs.id
+    ), picked AS (
+      SELECT c.id, c.sid FROM candidates c
+      WHERE c.k <= ${rules.shared} OR (c.leased = 0 AND c.turn <= ${rules.slowCap})
+      ORDER BY c.turn, c.sid
       LIMIT ${limit}
     )
     UPDATE webhook_deliveries d
@@ -108,15 +139,18 @@ export interface Recorded {
   retryStep: number;
   /** What happens to the endpoint: nothing, success noted, failure noted, or disabled now (410). */
   endpoint: 'success' | 'failure' | 'gone';
+  /** How fast the endpoint answered: slow (or not at all) throttles it, fast lifts that (claimDue). */
+  pace?: 'fast' | 'slow' | null;
   now: Date;
   disableBefore: Date;
 }
 
 /**
  * Records attempts (many in one statement): each delivery's new state, the attempt in the log and
- * the endpoints' health. Only the claim that is still current records (`attempts` fences an
- * outcome that comes after the lease ran out and another instance took over): true per recorded
- * outcome. An endpoint row is written only when its health changes (at most once a minute on
+ * the endpoints' health. Only the claim that is still current records: true per recorded outcome.
+ * A claim stops being current when another is made (`attempts` counts claims) or when a replay
+ * ends it after its lease ran out (the replay clears `lease_until`, which only a claim sets): a
+ * late outcome then changes nothing, just as after another instance took the delivery over. An endpoint row is written only when its health changes (at most once a minute on
  * success); a batch with a success for an endpoint counts as its success.
  */
 export async function recordOutcomes(db: Kysely<any>, outcomes: Recorded[]): Promise<boolean[]> {
@@ -124,29 +158,34 @@ export async function recordOutcomes(db: Kysely<any>, outcomes: Recorded[]): Pro
   const { now, disableBefore } = outcomes[0]!;
   const values = outcomes.map((r) => sql`(${r.delivery.id}::bigint, ${r.delivery.attempts}::int, ${r.state}::text, ${r.nextAt}::timestamptz,
     ${r.retryStep}::int, ${r.startedAt}::timestamptz, ${r.status}::int, ${r.error}::text, ${r.latencyMs}::int, ${r.excerpt}::text,
-    ${r.delivery.body}::text, ${r.endpoint}::text)`);
+    ${r.delivery.body}::text, ${r.endpoint}::text, ${r.pace ?? null}::text)`);
+  const slowSince = sql`CASE health.pace WHEN 'fast' THEN NULL WHEN 'slow' THEN coalesce(s.slow_since, ${now}::timestamptz) ELSE s.slow_since END`;
+  const paceChanges = sql`(health.pace = 'fast' AND s.slow_since IS NOT NULL) OR (health.pace = 'slow' AND s.slow_since IS NULL)`;
   const { rows } = await sql<{ id: string }>`
-    WITH v (id, attempts, state, next_at, retry_step, started_at, status, error, latency_ms, excerpt, body, endpoint) AS (VALUES ${sql.join(values)}),
+    WITH v (id, attempts, state, next_at, retry_step, started_at, status, error, latency_ms, excerpt, body, endpoint, pace) AS (VALUES ${sql.join(values)}),
     upd AS (
       UPDATE webhook_deliveries d SET state = v.state, next_attempt_at = v.next_at, lease_until = NULL, retry_step = v.retry_step,
         last_attempt_at = v.started_at, last_status = v.status, last_error = v.error, last_latency_ms = v.latency_ms,
         delivered_at = CASE WHEN v.state = 'Delivered' THEN ${now}::timestamptz ELSE d.delivered_at END,
         body = coalesce(d.body, v.body)
-      FROM v WHERE d.id = v.id AND d.attempts = v.attempts
-      RETURNING d.id, d.subscription_id, v.attempts, v.started_at, v.status, v.error, v.latency_ms, v.excerpt, v.endpoint
+      FROM v WHERE d.id = v.id AND d.attempts = v.attempts AND d.lease_until IS NOT NULL
+      RETURNING d.id, d.subscription_id, v.attempts, v.started_at, v.status, v.error, v.latency_ms, v.excerpt, v.endpoint, v.pace
     ), logged AS (
       INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status, error, latency_ms, response)
       SELECT id, attempts, started_at, status, error, latency_ms, excerpt FROM upd
     ), health AS (
       SELECT subscription_id, CASE WHEN bool_or(endpoint = 'success') THEN 'success' WHEN bool_or(endpoint = 'gone') THEN 'gone' ELSE 'failure' END AS h,
-        max(status) FILTER (WHERE endpoint = 'gone') AS gone_status
+        max(status) FILTER (WHERE endpoint = 'gone') AS gone_status,
+        -- One fast answer in the batch shows the endpoint is answering again.
+        CASE WHEN bool_or(pace = 'fast') THEN 'fast' WHEN bool_or(pace = 'slow') THEN 'slow' END AS pace
       FROM upd GROUP BY subscription_id
     ), succeeded AS (
-      UPDATE webhook_subscriptions s SET failing_since = NULL, last_success_at = ${now}
+      -- (One UPDATE per endpoint row and statement: each of these three writes the pace too.)
+      UPDATE webhook_subscriptions s SET failing_since = NULL, last_success_at = ${now}, slow_since = ${slowSince}
       FROM health WHERE health.h = 'success' AND s.id = health.subscription_id
-        AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < ${now}::timestamptz - interval '1 minute')
+        AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < ${now}::timestamptz - interval '1 minute' OR ${paceChanges})
     ), gone AS (
-      UPDATE webhook_subscriptions s SET enabled = false, disabled_at = ${now}, modified_at = ${now},
+      UPDATE webhook_subscriptions s SET enabled = false, disabled_at = ${now}, modified_at = ${now}, slow_since = ${slowSince},
         disabled_reason = 'The endpoint answered ' || health.gone_status || ' Gone; disabled at once'
       FROM health WHERE health.h = 'gone' AND s.id = health.subscription_id AND s.enabled
     ), failed AS (
@@ -155,9 +194,10 @@ export async function recordOutcomes(db: Kysely<any>, outcomes: Recorded[]): Pro
         disabled_at = CASE WHEN s.enabled AND s.failing_since <= ${disableBefore} THEN ${now} ELSE s.disabled_at END,
         disabled_reason = CASE WHEN s.enabled AND s.failing_since <= ${disableBefore}
           THEN 'No successful delivery since ' || to_char(s.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '; disabled'
-          ELSE s.disabled_reason END
+          ELSE s.disabled_reason END,
+        slow_since = ${slowSince}
       FROM health WHERE health.h = 'failure' AND s.id = health.subscription_id
-        AND (s.failing_since IS NULL OR (s.enabled AND s.failing_since <= ${disableBefore}))
+        AND (s.failing_since IS NULL OR (s.enabled AND s.failing_since <= ${disableBefore}) OR ${paceChanges})
     )
     SELECT id::text AS id FROM upd`.execute(db);
   const recorded = new Set(rows.map((r) => r.id));

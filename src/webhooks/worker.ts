@@ -3,7 +3,9 @@
 // Woken by change notices of clients with subscriptions (after their commit), by its own sends
 // finishing, and by a sweep timer (retries coming due, other instances' leases running out).
 // Each send has its own deadline and the worker holds at most `maxInFlight` of them, so a slow or
-// dead endpoint only ever occupies its own per-endpoint share and never the API's connections.
+// dead endpoint never holds the API's connections; it is throttled to `slowCap` sends in flight,
+// and a reserve of slots is kept for idle endpoints, so it cannot hold the other endpoints' slots
+// either (the rules are in claimDue, src/webhooks/sql.ts).
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { decodeNotice } from '../db/changes.ts';
@@ -28,6 +30,12 @@ export interface WebhookSettings {
   sweepMs: number;
   perEndpoint: number;
   maxInFlight: number;
+  /** A send taking this long (or timing out, or getting no answer) marks its endpoint slow. */
+  slowMs: number;
+  /** The most sends in flight for a slow endpoint across instances (until one is fast again). */
+  slowCap: number;
+  /** Slots of `maxInFlight` kept for endpoints with nothing in flight (`slowCap` each per pass). */
+  reserve: number;
   schedule: readonly number[];
   disableAfterMs: number;
   /** How long finished deliveries stay in the log. */
@@ -37,7 +45,7 @@ export interface WebhookSettings {
 }
 
 export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'leaseMs'> = {
-  allowPrivate: false, timeoutMs: 10_000, sweepMs: 500, perEndpoint: 32, maxInFlight: 128,
+  allowPrivate: false, timeoutMs: 10_000, sweepMs: 500, perEndpoint: 32, maxInFlight: 128, slowMs: 1000, slowCap: 2, reserve: 32,
   schedule: RETRY_SCHEDULE_MS, disableAfterMs: DISABLE_AFTER_MS, retentionMs: LOG_RETENTION_MS,
 };
 
@@ -159,7 +167,14 @@ export class WebhookWorker {
     const room = this.settings.maxInFlight - this.#inFlight.size;
     if (room <= 0) return 0;
     const now = this.#clock.now();
-    const claimed = await claimDue(this.#db, new Date(now), new Date(now + this.settings.leaseMs), room, this.settings.perEndpoint);
+    const { leaseMs, maxInFlight, perEndpoint, slowCap, slowMs, reserve } = this.settings;
+    const claimed = await claimDue(this.#db, new Date(now), new Date(now + leaseMs), room, {
+      perEndpoint, slowCap,
+      // A lease taken more than slowMs ago (by an instance with the same lease length) that is still held.
+      slowLeaseUntil: new Date(now + leaseMs - slowMs),
+      // (The reserve is at most half the instance: a small maxInFlight still serves busy endpoints.)
+      shared: Math.max(0, maxInFlight - Math.min(reserve, Math.floor(maxInFlight / 2)) - this.#inFlight.size),
+    });
     if (claimed.length === 0) return 0;
     await renderBodies(this.#db, claimed);
     for (const delivery of claimed) {
@@ -202,11 +217,15 @@ export class WebhookWorker {
   /** 2xx delivered; 410 gives up and disables the endpoint; anything else retries on the schedule. */
   #judge(delivery: Claimed, outcome: Outcome, startedAt: number): Recorded {
     const now = this.#clock.now();
-    const base = {
+    const base: Omit<Recorded, 'error' | 'state' | 'nextAt' | 'retryStep' | 'endpoint'> = {
       delivery, startedAt: new Date(startedAt), status: outcome.status, latencyMs: outcome.latencyMs, excerpt: outcome.excerpt,
       now: new Date(now), disableBefore: new Date(now - this.settings.disableAfterMs),
     };
     const status = outcome.status;
+    // Nothing sent (refused target, secret not unsealed: latency 0) says nothing of the endpoint's pace.
+    const pace = status !== null ? (outcome.latencyMs < this.settings.slowMs ? 'fast' : 'slow')
+      : outcome.refused || outcome.latencyMs === 0 ? null : 'slow';
+    base.pace = pace;
     if (status !== null && status >= 200 && status < 300) {
       return { ...base, error: null, state: 'Delivered', nextAt: null, retryStep: delivery.retry_step, endpoint: 'success' };
     }

@@ -32,7 +32,7 @@ export async function updateSubscription(db: Db, clientId: number, id: number, i
   if (input.Description !== undefined) sets.push(sql`description = ${input.Description}`);
   if (input.bEnabled === true) {
     // Enabled again: past failures are forgiven, the endpoint starts a fresh count of days.
-    sets.push(sql`enabled = true, disabled_reason = NULL, disabled_at = NULL, failing_since = NULL`);
+    sets.push(sql`enabled = true, disabled_reason = NULL, disabled_at = NULL, failing_since = NULL, slow_since = NULL`);
   } else if (input.bEnabled === false) {
     sets.push(sql`enabled = false, disabled_at = CASE WHEN enabled THEN ${now}::timestamptz ELSE disabled_at END,
       disabled_reason = ${input.DisabledReason ?? 'Disabled by the client'}`);
@@ -64,6 +64,7 @@ export async function subscriptionExists(db: Db, clientId: number, id: number): 
  * from a new change), the retry schedule from its start. One being sent right now is left alone:
  * the lease is tested on the row being updated, so a claim committed after this statement's
  * snapshot is seen (the row's newest version is re-checked) and the delivery is not sent twice.
+ * Clearing the lease of one whose lease ran out ends that claim: its late outcome is not recorded.
  */
 export async function replay(db: Db, clientId: number, subscriptionId: number, now: Date, which: { id: number } | { from: Date; to: Date; onlyFailed: boolean }): Promise<{ replayed: number; busy: number }> {
   const scope = 'id' in which
