@@ -120,7 +120,8 @@ export const giveBackCmd = fc.record({ smart: fc.constantFrom(true, true, false)
     await verify(m, r, where);
   }));
 
-const resultKindArb = fc.constantFrom('DONE', 'NOTEL', 'LATER', 'APPT', 'APPT', 'cause', 'cause', 'cause', 'unknown-key', 'foreign-id', 'connected', 'nothing');
+// DONE thrice: the property's coverage check wants runs that close contacts by a result.
+const resultKindArb = fc.constantFrom('DONE', 'DONE', 'DONE', 'NOTEL', 'LATER', 'APPT', 'APPT', 'cause', 'cause', 'cause', 'unknown-key', 'foreign-id', 'connected', 'nothing');
 const resultBodyArb = fc.record({
   kind: resultKindArb,
   cause: fc.constantFrom('Busy', 'NoAnswer', 'AnsweringMachine', 'InvalidNumber', 'Other'),
@@ -320,7 +321,7 @@ export const nextTimerCmd = fc.constantFrom(0, 0, 1).map((extra) => command(`nex
 export function commandsArb(maxCommands: number) {
   return fc.commands([
     loginCmd, loginCmd, passCmd, passCmd, passCmd, passCmd, passCmd,
-    startCmd, startCmd, startCmd, giveBackCmd, giveBackCmd, resultCmd, resultCmd, resultCmd, resultCmd, repeatCmd, staleCmd,
+    startCmd, startCmd, startCmd, giveBackCmd, giveBackCmd, resultCmd, resultCmd, resultCmd, resultCmd, repeatCmd, repeatCmd, staleCmd,
     claimCmd, claimCmd, renewCmd, leaseReleaseCmd, pauseCmd, advanceCmd, advanceCmd, nextTimerCmd, nextTimerCmd,
   ], { maxCommands, size: 'max' });
 }

@@ -299,6 +299,35 @@ if (process.env.TEST_DATABASE_URL) {
     });
     after(async () => closeSecond?.());
 
+    it('delivers a message held back by a transaction elsewhere on the server soon after that ends, not at the next poll', async () => {
+      // A transaction in another database of the server holds the xmin horizon the streams read
+      // behind; once it ends, the notice's retries (growing to 800 ms) find the message, where
+      // three quick tries and then the 2 s poll left it waiting for up to 2 s. Three rounds: the
+      // poll alone would be in time in each with a chance of one half at most.
+      const c = await h.newClient({ TimeZone: 'UTC' });
+      const group = await standaloneGroup(c);
+      const stream = await connect(`${origin}${c.base}/supervisor/stream`, c.token);
+      const holder = new (await import('pg')).default.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await holder.connect();
+      try {
+        for (let round = 0; round < 3; round++) {
+          await holder.query('BEGIN');
+          await holder.query('SELECT txid_current()');
+          const started = Date.now();
+          const id = await newEvent(c, group);
+          await new Promise((r) => setTimeout(r, 300));
+          await holder.query('COMMIT');
+          const [created] = await stream.take(1);
+          assert.equal(created!.data.AcdEventsID, id);
+          assert.ok(Date.now() - started < 1000, `round ${round}: delivered ${Date.now() - started} ms after the create`);
+        }
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
+        stream.close();
+      }
+    });
+
     it('delivers through NOTIFY to a stream on the other instance', async () => {
       const c = await h.newClient({ TimeZone: 'UTC' });
       const group = await standaloneGroup(c);

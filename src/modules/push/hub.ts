@@ -20,8 +20,12 @@ import { feedAfter, feedHead, messagesAfter, type Audience, type Cursor, type Fe
 import { decodeNotice } from '../../db/changes.ts';
 
 const BATCH = 500;
-const RETRIES = 3;
+// After a notice whose message is held back, look again after 50, 100, 200, 400, 800 and 800 ms:
+// a transaction anywhere on a PostgreSQL server (its xmin horizon is the server's) can hold a
+// message back for longer than a few tries, and the poll alone would then leave it for up to 2 s.
+const RETRIES = 6;
 const RETRY_MS = 50;
+const RETRY_MAX_MS = 800;
 /** How long a read waits after one that found messages (see #drain). */
 const GATHER_MS = 3;
 /** A stream whose client reads slower than this much is behind is closed; it resumes with Last-Event-ID. */
@@ -186,8 +190,9 @@ export class PushHub {
         const read = this.#joined.size > 0 ? await this.#readShared() : -1;
         found = read > 0;
         if (read === 0 && this.#retries > 0) {
+          const delay = Math.min(RETRY_MS * 2 ** (RETRIES - this.#retries), RETRY_MAX_MS);
           this.#retries--;
-          setTimeout(() => this.#poke(), RETRY_MS).unref();
+          setTimeout(() => this.#poke(), delay).unref();
         }
       } catch (error) {
         // The store may be briefly unreachable; the poll tries again.
