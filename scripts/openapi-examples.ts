@@ -105,6 +105,9 @@ await agent('listMyAcdEvents', 'GET', '/agents/me/events');
 await agent(undefined, 'POST', `/agents/me/events/${event.ID}/accept`, { Comment: 'Calling back now' });
 await client('listAcdEventComments', 'GET', `/acd/events/event/${event.ID}/comments`);
 await client('listAcdEventHistory', 'GET', `/acd/events/event/${event.ID}/history`);
+await agent('listMyAcdEventComments', 'GET', `/agents/me/events/${event.ID}/comments`);
+await agent('listMyAcdEventHistory', 'GET', `/agents/me/events/${event.ID}/history`);
+await agent('getMyAgentState', 'GET', '/agents/me');
 await client('listAgents', 'GET', '/agents');
 
 // The web console: a supervisor signs in (a cookie, no token) and reads the wallboard with it.
@@ -157,6 +160,7 @@ await agent(undefined, 'POST', `/agents/me/dialler/campaigns/${campaign.ID}/logi
 await agent('listCallableDiallerContacts', 'GET', `/agents/me/dialler/campaigns/${campaign.ID}/callable`);
 const callable = (await agent(undefined, 'GET', `/agents/me/dialler/campaigns/${campaign.ID}/callable`)).records[0].DiallerContactsIDs;
 await agent(undefined, 'POST', `/agents/me/dialler/contacts/${callable[0]}/reserve`);
+await agent('getMyDialler', 'GET', '/agents/me/dialler?LanguagesID=2');
 await client('listDiallerContactHistory', 'GET', `/dialler/contacts/${callable[0]}/history`);
 await client('createDoNotCallEntry', 'POST', '/dialler/doNotCall/create', { Number: '+49 30 1234 5678', Reason: 'Asked not to be called (phone, 2026-06-12)' });
 await client(undefined, 'POST', '/dialler/doNotCall/create', { Number: '+49900', bPrefix: true, Reason: 'Premium-rate numbers' });

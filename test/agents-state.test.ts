@@ -20,7 +20,7 @@ describeStores('agents: state', (h) => {
     assert.deepEqual(Object.keys(body), ['records', 'count', 'status']);
     assert.deepEqual(Object.keys(body.records[0]), AGENT_FIELDS);
     assert.deepEqual(body.records[0], {
-      UsersID: agent.userId, UID: 'anna', bLoggedIn: false, AcdGroups: [{ AcdGroupsID: group.ID, bLoggedIn: false }],
+      UsersID: agent.userId, UID: 'anna', bLoggedIn: false, AcdGroups: [{ AcdGroupsID: group.ID, Name: 'Support', bLoggedIn: false }],
       Capacity: DEFAULT_CAPACITY, LastAgentTime: null, dtLastStateChange: null,
     });
   });
@@ -56,14 +56,14 @@ describeStores('agents: state', (h) => {
     assert.equal(res.statusCode, 200, res.body);
     const state = res.json().records[0];
     assert.equal(state.bLoggedIn, false, 'a group login is not an ACD login');
-    assert.deepEqual(state.AcdGroups, [{ AcdGroupsID: a.ID, bLoggedIn: false }, { AcdGroupsID: b.ID, bLoggedIn: true }]);
+    assert.deepEqual(state.AcdGroups, [{ AcdGroupsID: a.ID, Name: 'A', bLoggedIn: false }, { AcdGroupsID: b.ID, Name: 'B', bLoggedIn: true }]);
     assert.notEqual(state.dtLastStateChange, null);
     // Logging out of the ACD keeps the group logins for the next ACD login.
     await agent.request('POST', '/agents/me/acd/login');
     const out = (await agent.request('POST', '/agents/me/acd/logout')).json().records[0];
-    assert.deepEqual(out.AcdGroups, [{ AcdGroupsID: a.ID, bLoggedIn: false }, { AcdGroupsID: b.ID, bLoggedIn: true }]);
+    assert.deepEqual(out.AcdGroups, [{ AcdGroupsID: a.ID, Name: 'A', bLoggedIn: false }, { AcdGroupsID: b.ID, Name: 'B', bLoggedIn: true }]);
     const left = (await agent.request('POST', `/agents/me/groups/${b.ID}/logout`)).json().records[0];
-    assert.deepEqual(left.AcdGroups, [{ AcdGroupsID: a.ID, bLoggedIn: false }, { AcdGroupsID: b.ID, bLoggedIn: false }]);
+    assert.deepEqual(left.AcdGroups, [{ AcdGroupsID: a.ID, Name: 'A', bLoggedIn: false }, { AcdGroupsID: b.ID, Name: 'B', bLoggedIn: false }]);
     assert.deepEqual((await historyOf(h, agent.userId)).map((r) => [r.change, r.group_id]), [
       ['GroupLogin', b.ID], ['AcdLogin', null], ['AcdLogout', null], ['GroupLogout', b.ID],
     ]);
@@ -98,7 +98,7 @@ describeStores('agents: state', (h) => {
     assert.equal((await c.request('DELETE', `/acd/groups/group/${group.ID}/members/${agent.userId}`)).statusCode, 200);
     await addMember(c, group.ID, agent.userId);
     const state = (await agent.request('GET', '/agents/me')).json().records[0];
-    assert.deepEqual(state.AcdGroups, [{ AcdGroupsID: group.ID, bLoggedIn: false }]);
+    assert.deepEqual(state.AcdGroups, [{ AcdGroupsID: group.ID, Name: 'Billing', bLoggedIn: false }]);
   });
 
   it('concurrent logins of one agent record one change', async () => {
@@ -171,7 +171,7 @@ describeStores('agents: supervisor controls', (h) => {
     assert.equal(res.statusCode, 200, res.body);
     const state = res.json().records[0];
     assert.equal(state.bLoggedIn, false);
-    assert.deepEqual(state.AcdGroups, [{ AcdGroupsID: a.ID, bLoggedIn: false }, { AcdGroupsID: b.ID, bLoggedIn: false }]);
+    assert.deepEqual(state.AcdGroups, [{ AcdGroupsID: a.ID, Name: 'A', bLoggedIn: false }, { AcdGroupsID: b.ID, Name: 'B', bLoggedIn: false }]);
     const forced = (await historyOf(h, agent.userId)).slice(3);
     assert.deepEqual(forced.map((r) => [r.change, r.group_id, r.actor, r.reason]), [
       ['AcdLogout', null, 'api', 'forced'], ['GroupLogout', a.ID, 'api', 'forced'], ['GroupLogout', b.ID, 'api', 'forced'],

@@ -63,7 +63,10 @@ describeStores('dialler: manual mode', (h) => {
     assert.equal(held.dtPreviewEnds, null);
     assert.equal(held.PhoneIndex, 1);
     assert.equal(held.PhoneNumber, '+4930111');
-    assert.deepEqual((await heldBy(agent)).Contacts, [{ ...held, DiallerCampaignsID: s.campaignId }]);
+    // getMyDialler adds the contact's record, history and result codes after the hand-out's fields.
+    const [mine, ...others] = (await heldBy(agent)).Contacts as Record<string, unknown>[];
+    assert.deepEqual(others, []);
+    assert.deepEqual(Object.fromEntries(Object.keys(held).map((k) => [k, mine![k]])), { ...held, DiallerCampaignsID: s.campaignId });
     const row = await contactRow(h, id);
     assert.equal(row.state, 'InProgress');
     assert.equal(row.holder_user_id, agent.userId);
@@ -129,7 +132,8 @@ describeStores('dialler: manual mode', (h) => {
     assert.equal((await agentResult(agent, started, { AttemptID: held.AttemptID, SystemCause: 'NoAnswer' })).statusCode, 200);
     const out = await agent.request('POST', `/agents/me/dialler/campaigns/${s.campaignId}/logout`);
     assert.equal(out.statusCode, 200, out.body);
-    assert.deepEqual(out.json().records[0], { Campaigns: [], Contacts: [] });
+    const left = out.json().records[0];
+    assert.deepEqual([left.Campaigns, left.Contacts], [[], []]);
     const row = await contactRow(h, waiting);
     assert.equal(row.state, 'Waiting');
     assert.equal(row.n_tries, 0);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describeStores } from './helper.ts';
 import { addGroup, addUser, callback, conformsTo, eventTenant, ticket } from './fixtures-events.ts';
 import { CommentRecord, CreatedEventSchema, EventRecord, HistoryRecord } from '../src/modules/events/records.ts';
+import { WorkItemRecord } from '../src/modules/work/records.ts';
 
 const RECORD_KEYS = [
   'ID', 'AcdEventTypesID', 'AcdEventStatusID', 'AcdGroupsID', 'AcdConfigurationGroupsID', 'AcdAgentGroupsID', 'UsersID',
@@ -18,6 +19,7 @@ const assertEvent = conformsTo(EventRecord.schema);
 const assertCreated = conformsTo(CreatedEventSchema);
 const assertComment = conformsTo(CommentRecord.schema);
 const assertHistory = conformsTo(HistoryRecord.schema);
+const assertListed = conformsTo(WorkItemRecord.schema);
 
 describeStores('ACD events', (h) => {
   it("creates jtel's callback example: status 1, Result_ CREATED, every field in jtel's order", async () => {
@@ -262,6 +264,10 @@ describeStores('ACD events', (h) => {
     }
     const list = (await t.client.get('/acd/events')).json();
     assert.equal(list.count, bodies.length);
-    for (const record of list.records) assertEvent(record);
+    // The list adds who holds each event (AgentUsersID, dtOfferExpires, ErrorReason) after jtel's fields.
+    for (const record of list.records) {
+      assertListed(record);
+      assert.deepEqual(Object.keys(record), [...RECORD_KEYS, 'AgentUsersID', 'dtOfferExpires', 'ErrorReason']);
+    }
   });
 });

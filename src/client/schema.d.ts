@@ -114,7 +114,7 @@ export interface paths {
         };
         /**
          * All ACD events of the client
-         * @description List parameters: limitStart, limitPageSize, orderBy (default dtCreated), ascending, and equality filters on any record field.
+         * @description List parameters: limitStart, limitPageSize, orderBy (default dtCreated), ascending, and equality filters on any record field. Each record is the jtel AcdEvent followed by who holds it [ours]: AgentUsersID, dtOfferExpires, ErrorReason; `?AgentUsersID=<UsersID>` lists the work one agent has offered or in hand.
          */
         get: operations["listAcdEvents"];
         put?: never;
@@ -185,6 +185,40 @@ export interface paths {
         };
         /** An ACD event's status changes [extension] */
         get: operations["listAcdEventHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rest/v1.0/{ClientsID}/agents/me/events/{AcdEventsID}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The comments of an event I hold or held once (offered to me or in my hands at some point); any other event: 404 */
+        get: operations["listMyAcdEventComments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rest/v1.0/{ClientsID}/agents/me/events/{AcdEventsID}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The status changes of an event I hold or held once (offered to me or in my hands at some point); any other event: 404 */
+        get: operations["listMyAcdEventHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1003,7 +1037,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My dialler work: the campaigns I am logged in to and the contacts in my hands */
+        /** My dialler work: the campaigns I may log in to and those I am logged in to; the contacts in my hands, each with its contact record, history and its campaign's result codes (texts in LanguagesID) */
         get: operations["getMyDialler"];
         put?: never;
         post?: never;
@@ -1547,6 +1581,56 @@ export interface components {
             dtCreated: string;
             dtLastModified: string;
         };
+        AcdEventWorkItem: {
+            ID: number;
+            AcdEventTypesID: number;
+            AcdEventStatusID: number;
+            /** @description Standalone group, or null for the configuration/agent pair form */
+            AcdGroupsID: number | null;
+            AcdConfigurationGroupsID: number | null;
+            AcdAgentGroupsID: number | null;
+            /** @description The agent the event is reserved for, or null for the group queue */
+            UsersID: number | null;
+            /** @description Phone events: E.164 digits without "+" */
+            Sender: string;
+            Receiver: string | null;
+            Subject: string;
+            CrmURL: string | null;
+            UserData: string | null;
+            UserData2: string | null;
+            UserData3: string | null;
+            /** @description Ticket (WorkFlowConnector) events: the foreign ticket number, i.e. UserData; null for other types */
+            ForeignSystemNumber: string | null;
+            /** @description jtel XML body document */
+            EventData: string;
+            Priority: number;
+            /** @description Not distributed before this moment; null: no appointment */
+            dtAppointment: string | null;
+            SkillsID1: number | null;
+            SkillsID2: number | null;
+            SkillsID3: number | null;
+            SkillsValue1: number | null;
+            SkillsValue2: number | null;
+            SkillsValue3: number | null;
+            ChatConnectorsID: number | null;
+            AcdWorkFlowConnectorsID: number | null;
+            AcdInboxesID: number | null;
+            WorkFlowMonitorPointsID: number | null;
+            AcdReplyingTypesID: number | null;
+            LastAgentTime: number;
+            bCloseByForeignSystem: boolean;
+            dtReceived: string | null;
+            dtRemind: string | null;
+            dtCreated: string;
+            dtModified: string;
+            dtLastModified: string;
+            /** @description The agent holding the event: offered to (10) or in hand (20, 30, 40) */
+            AgentUsersID: number | null;
+            /** @description Status 10: the offer returns to the queue at this moment unless accepted */
+            dtOfferExpires: string | null;
+            /** @description Status 100: why the event could not be served */
+            ErrorReason: string | null;
+        };
         AcdEvent: {
             ID: number;
             AcdEventTypesID: number;
@@ -1816,6 +1900,8 @@ export interface components {
             /** @description Every ACD group the user is a member of, and whether they are logged in to it */
             AcdGroups: {
                 AcdGroupsID: number;
+                /** @description The group's Name [ours] */
+                Name: string;
                 bLoggedIn: boolean;
             }[];
             /** @description Open events the agent may hold at once, per AcdEventTypesID (default 1 each; 0 = none of that type) */
@@ -1833,56 +1919,6 @@ export interface components {
             /** @description Last login or logout, of the ACD or a group */
             dtLastStateChange: string | null;
         };
-        AcdEventWorkItem: {
-            ID: number;
-            AcdEventTypesID: number;
-            AcdEventStatusID: number;
-            /** @description Standalone group, or null for the configuration/agent pair form */
-            AcdGroupsID: number | null;
-            AcdConfigurationGroupsID: number | null;
-            AcdAgentGroupsID: number | null;
-            /** @description The agent the event is reserved for, or null for the group queue */
-            UsersID: number | null;
-            /** @description Phone events: E.164 digits without "+" */
-            Sender: string;
-            Receiver: string | null;
-            Subject: string;
-            CrmURL: string | null;
-            UserData: string | null;
-            UserData2: string | null;
-            UserData3: string | null;
-            /** @description Ticket (WorkFlowConnector) events: the foreign ticket number, i.e. UserData; null for other types */
-            ForeignSystemNumber: string | null;
-            /** @description jtel XML body document */
-            EventData: string;
-            Priority: number;
-            /** @description Not distributed before this moment; null: no appointment */
-            dtAppointment: string | null;
-            SkillsID1: number | null;
-            SkillsID2: number | null;
-            SkillsID3: number | null;
-            SkillsValue1: number | null;
-            SkillsValue2: number | null;
-            SkillsValue3: number | null;
-            ChatConnectorsID: number | null;
-            AcdWorkFlowConnectorsID: number | null;
-            AcdInboxesID: number | null;
-            WorkFlowMonitorPointsID: number | null;
-            AcdReplyingTypesID: number | null;
-            LastAgentTime: number;
-            bCloseByForeignSystem: boolean;
-            dtReceived: string | null;
-            dtRemind: string | null;
-            dtCreated: string;
-            dtModified: string;
-            dtLastModified: string;
-            /** @description The agent holding the event: offered to (10) or in hand (20, 30, 40) */
-            AgentUsersID: number | null;
-            /** @description Status 10: the offer returns to the queue at this moment unless accepted */
-            dtOfferExpires: string | null;
-            /** @description Status 100: why the event could not be served */
-            ErrorReason: string | null;
-        };
         AcdGroupQueue: {
             AcdGroupsID: number;
             /** @description Events in the queue (status 4) */
@@ -1895,16 +1931,6 @@ export interface components {
             OldestWaitingSeconds: number | null;
             /** @description Agents logged in to the ACD and to this group */
             AgentsLoggedIn: number;
-        };
-        DiallerDoNotCall: {
-            ID: number;
-            /** @description a normalised number, or with bPrefix the digits every blocked number starts with */
-            Number: string;
-            bPrefix: boolean;
-            /** @description from then on the entry no longer blocks; null: never */
-            dtExpires: string | null;
-            Reason: string | null;
-            dtCreated: string;
         };
         DiallerContactHistory: {
             ID: number;
@@ -1924,6 +1950,16 @@ export interface components {
             dtAppointment: string | null;
             Comment: string | null;
             Actor: string;
+            Reason: string | null;
+            dtCreated: string;
+        };
+        DiallerDoNotCall: {
+            ID: number;
+            /** @description a normalised number, or with bPrefix the digits every blocked number starts with */
+            Number: string;
+            bPrefix: boolean;
+            /** @description from then on the entry no longer blocks; null: never */
+            dtExpires: string | null;
             Reason: string | null;
             dtCreated: string;
         };
@@ -2706,7 +2742,7 @@ export interface operations {
                 /** @description -1 = all; else 1..10000 */
                 limitPageSize?: number;
                 /** @description a field of the record; default (also when empty) dtCreated */
-                orderBy?: "" | "ID" | "AcdEventTypesID" | "AcdEventStatusID" | "AcdGroupsID" | "AcdConfigurationGroupsID" | "AcdAgentGroupsID" | "UsersID" | "Sender" | "Receiver" | "Subject" | "CrmURL" | "UserData" | "UserData2" | "UserData3" | "ForeignSystemNumber" | "EventData" | "Priority" | "dtAppointment" | "SkillsID1" | "SkillsID2" | "SkillsID3" | "SkillsValue1" | "SkillsValue2" | "SkillsValue3" | "ChatConnectorsID" | "AcdWorkFlowConnectorsID" | "AcdInboxesID" | "WorkFlowMonitorPointsID" | "AcdReplyingTypesID" | "LastAgentTime" | "bCloseByForeignSystem" | "dtReceived" | "dtRemind" | "dtCreated" | "dtModified" | "dtLastModified";
+                orderBy?: "" | "ID" | "AcdEventTypesID" | "AcdEventStatusID" | "AcdGroupsID" | "AcdConfigurationGroupsID" | "AcdAgentGroupsID" | "UsersID" | "Sender" | "Receiver" | "Subject" | "CrmURL" | "UserData" | "UserData2" | "UserData3" | "ForeignSystemNumber" | "EventData" | "Priority" | "dtAppointment" | "SkillsID1" | "SkillsID2" | "SkillsID3" | "SkillsValue1" | "SkillsValue2" | "SkillsValue3" | "ChatConnectorsID" | "AcdWorkFlowConnectorsID" | "AcdInboxesID" | "WorkFlowMonitorPointsID" | "AcdReplyingTypesID" | "LastAgentTime" | "bCloseByForeignSystem" | "dtReceived" | "dtRemind" | "dtCreated" | "dtModified" | "dtLastModified" | "AgentUsersID" | "dtOfferExpires" | "ErrorReason";
                 ascending?: boolean;
                 ID?: number;
                 AcdEventTypesID?: number;
@@ -2750,6 +2786,10 @@ export interface operations {
                 dtModified?: string;
                 /** @description local time of the client, YYYY-MM-DDTHH:mm:ss.SSS */
                 dtLastModified?: string;
+                AgentUsersID?: number;
+                /** @description local time of the client, YYYY-MM-DDTHH:mm:ss.SSS */
+                dtOfferExpires?: string;
+                ErrorReason?: string;
             };
             header?: never;
             path: {
@@ -2808,7 +2848,10 @@ export interface operations {
                      *           "dtRemind": null,
                      *           "dtCreated": "2026-06-15T10:00:00.000",
                      *           "dtModified": "2026-06-15T10:00:00.000",
-                     *           "dtLastModified": "2026-06-15T10:00:00.000"
+                     *           "dtLastModified": "2026-06-15T10:00:00.000",
+                     *           "AgentUsersID": null,
+                     *           "dtOfferExpires": null,
+                     *           "ErrorReason": null
                      *         },
                      *         {
                      *           "ID": 2,
@@ -2846,7 +2889,10 @@ export interface operations {
                      *           "dtRemind": null,
                      *           "dtCreated": "2026-06-15T10:00:00.000",
                      *           "dtModified": "2026-06-15T10:00:00.000",
-                     *           "dtLastModified": "2026-06-15T10:00:00.000"
+                     *           "dtLastModified": "2026-06-15T10:00:00.000",
+                     *           "AgentUsersID": null,
+                     *           "dtOfferExpires": null,
+                     *           "ErrorReason": null
                      *         }
                      *       ],
                      *       "count": 2,
@@ -2859,7 +2905,7 @@ export interface operations {
                         filter: string;
                         limitStart: number;
                         limitPageSize: number;
-                        records: components["schemas"]["AcdEvent"][];
+                        records: components["schemas"]["AcdEventWorkItem"][];
                         count: number;
                         orderBy: string;
                         ascending: boolean;
@@ -3401,6 +3447,260 @@ export interface operations {
         };
     };
     listAcdEventHistory: {
+        parameters: {
+            query?: {
+                limitStart?: number;
+                /** @description -1 = all; else 1..10000 */
+                limitPageSize?: number;
+                /** @description a field of the record; default (also when empty) ID */
+                orderBy?: "" | "ID" | "AcdEventsID" | "FromAcdEventStatusID" | "ToAcdEventStatusID" | "UsersID" | "Actor" | "Reason" | "dtCreated";
+                ascending?: boolean;
+                ID?: number;
+                AcdEventsID?: number;
+                FromAcdEventStatusID?: number;
+                ToAcdEventStatusID?: number;
+                UsersID?: number;
+                Actor?: string;
+                Reason?: string;
+                /** @description local time of the client, YYYY-MM-DDTHH:mm:ss.SSS */
+                dtCreated?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
+                ClientsID: number;
+                AcdEventsID: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success (jtel answers every success, creates included, with 200) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "filter": "",
+                     *       "limitStart": 0,
+                     *       "limitPageSize": -1,
+                     *       "records": [
+                     *         {
+                     *           "ID": 1,
+                     *           "AcdEventsID": 1,
+                     *           "FromAcdEventStatusID": null,
+                     *           "ToAcdEventStatusID": 1,
+                     *           "UsersID": null,
+                     *           "Actor": "api",
+                     *           "Reason": "created",
+                     *           "dtCreated": "2026-06-15T10:00:00.000"
+                     *         },
+                     *         {
+                     *           "ID": 3,
+                     *           "AcdEventsID": 1,
+                     *           "FromAcdEventStatusID": 1,
+                     *           "ToAcdEventStatusID": 4,
+                     *           "UsersID": null,
+                     *           "Actor": "distributor",
+                     *           "Reason": "queued",
+                     *           "dtCreated": "2026-06-15T10:00:00.000"
+                     *         }
+                     *       ],
+                     *       "count": 2,
+                     *       "orderBy": "ID",
+                     *       "ascending": true,
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": {
+                        filter: string;
+                        limitStart: number;
+                        limitPageSize: number;
+                        records: components["schemas"]["AcdEventHistory"][];
+                        count: number;
+                        orderBy: string;
+                        ascending: boolean;
+                        status: number;
+                    };
+                };
+            };
+            /** @description A parameter or field is missing or invalid: `error` (and `details`) name it and say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token missing or wrong, or a ClientsID that is not the token's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist (a JSON body; an endpoint that does not exist answers an empty body) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: `Retry-After` says in how many seconds the window starts over */
+            429: {
+                headers: {
+                    /** @description Seconds until requests are admitted again */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window starts over */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listMyAcdEventComments: {
+        parameters: {
+            query?: {
+                limitStart?: number;
+                /** @description -1 = all; else 1..10000 */
+                limitPageSize?: number;
+                /** @description a field of the record; default (also when empty) ID */
+                orderBy?: "" | "ID" | "AcdEventsID" | "Author" | "Text" | "dtCreated";
+                ascending?: boolean;
+                ID?: number;
+                AcdEventsID?: number;
+                Author?: string;
+                Text?: string;
+                /** @description local time of the client, YYYY-MM-DDTHH:mm:ss.SSS */
+                dtCreated?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
+                ClientsID: number;
+                AcdEventsID: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success (jtel answers every success, creates included, with 200) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "filter": "",
+                     *       "limitStart": 0,
+                     *       "limitPageSize": -1,
+                     *       "records": [
+                     *         {
+                     *           "ID": 1,
+                     *           "AcdEventsID": 1,
+                     *           "Author": "agent:1",
+                     *           "Text": "Calling back now",
+                     *           "dtCreated": "2026-06-15T10:00:00.000"
+                     *         }
+                     *       ],
+                     *       "count": 1,
+                     *       "orderBy": "ID",
+                     *       "ascending": true,
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": {
+                        filter: string;
+                        limitStart: number;
+                        limitPageSize: number;
+                        records: components["schemas"]["AcdEventComment"][];
+                        count: number;
+                        orderBy: string;
+                        ascending: boolean;
+                        status: number;
+                    };
+                };
+            };
+            /** @description A parameter or field is missing or invalid: `error` (and `details`) name it and say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Token missing or wrong, or a ClientsID that is not the token's */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The wrong kind of credential: a client token on /agents/me…, an agent session token or an agent's console session anywhere else, a supervisor's console session beyond reads and supervisor actions, or a console change without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist (a JSON body; an endpoint that does not exist answers an empty body) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests: `Retry-After` says in how many seconds the window starts over */
+            429: {
+                headers: {
+                    /** @description Seconds until requests are admitted again */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window starts over */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listMyAcdEventHistory: {
         parameters: {
             query?: {
                 limitStart?: number;
@@ -7890,6 +8190,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "records": [
+                     *         {
+                     *           "UsersID": 1,
+                     *           "UID": "anna.berger",
+                     *           "bLoggedIn": true,
+                     *           "AcdGroups": [
+                     *             {
+                     *               "AcdGroupsID": 1,
+                     *               "Name": "Billing",
+                     *               "bLoggedIn": false
+                     *             },
+                     *             {
+                     *               "AcdGroupsID": 2,
+                     *               "Name": "Customer Service",
+                     *               "bLoggedIn": true
+                     *             }
+                     *           ],
+                     *           "Capacity": {
+                     *             "1": 1,
+                     *             "2": 1,
+                     *             "3": 1,
+                     *             "4": 1,
+                     *             "5": 1,
+                     *             "6": 1,
+                     *             "7": 1
+                     *           },
+                     *           "LastAgentTime": null,
+                     *           "dtLastStateChange": "2026-06-15T10:00:00.000"
+                     *         }
+                     *       ],
+                     *       "count": 1,
+                     *       "status": 200
+                     *     }
+                     */
                     "application/json": {
                         records: components["schemas"]["Agent"][];
                         count: number;
@@ -8403,10 +8739,12 @@ export interface operations {
                      *           "AcdGroups": [
                      *             {
                      *               "AcdGroupsID": 1,
+                     *               "Name": "Billing",
                      *               "bLoggedIn": false
                      *             },
                      *             {
                      *               "AcdGroupsID": 2,
+                     *               "Name": "Customer Service",
                      *               "bLoggedIn": true
                      *             }
                      *           ],
@@ -10273,7 +10611,10 @@ export interface operations {
     };
     getMyDialler: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description result code texts in 1 = English (default) or 2 = German; a code without that text shows the other language's, else its ExportKey */
+                LanguagesID?: number;
+            };
             header?: never;
             path: {
                 /** @description The client account (tenant), in decimal digits; it must be the token's client (401 otherwise) */
@@ -10289,6 +10630,168 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "records": [
+                     *         {
+                     *           "Campaigns": [
+                     *             1
+                     *           ],
+                     *           "Contacts": [
+                     *             {
+                     *               "DiallerContactsID": 1,
+                     *               "DiallerCampaignsID": 1,
+                     *               "AttemptID": "1",
+                     *               "HoldKind": "Manual",
+                     *               "PhoneIndex": 1,
+                     *               "PhoneNumber": "+493090182211",
+                     *               "bStarted": false,
+                     *               "dtPreviewEnds": null,
+                     *               "Contact": {
+                     *                 "ID": 1,
+                     *                 "DiallerCampaignsID": 1,
+                     *                 "Name": "Schulz",
+                     *                 "FirstName": "Martina",
+                     *                 "Email": "m.schulz@example.org",
+                     *                 "PhoneNumber1": "+493090182211",
+                     *                 "PhoneNumber2": "01715550134",
+                     *                 "PhoneNumber3": null,
+                     *                 "PhoneNumber4": null,
+                     *                 "PhoneNumber5": null,
+                     *                 "PhoneNumber6": null,
+                     *                 "UserData": "CUST-100482",
+                     *                 "TimeZone": "Europe/Berlin",
+                     *                 "TimeZoneSource": "Country",
+                     *                 "Priority": 10,
+                     *                 "State": "InProgress",
+                     *                 "nTries": 0,
+                     *                 "nTriesPhoneNumber1": 0,
+                     *                 "nTriesPhoneNumber2": 0,
+                     *                 "nTriesPhoneNumber3": 0,
+                     *                 "nTriesPhoneNumber4": 0,
+                     *                 "nTriesPhoneNumber5": 0,
+                     *                 "nTriesPhoneNumber6": 0,
+                     *                 "nPhoneNumber1LastCause": null,
+                     *                 "nPhoneNumber2LastCause": null,
+                     *                 "nPhoneNumber3LastCause": null,
+                     *                 "nPhoneNumber4LastCause": null,
+                     *                 "nPhoneNumber5LastCause": null,
+                     *                 "nPhoneNumber6LastCause": null,
+                     *                 "bPhoneNumber1Invalid": false,
+                     *                 "bPhoneNumber2Invalid": false,
+                     *                 "bPhoneNumber3Invalid": false,
+                     *                 "bPhoneNumber4Invalid": false,
+                     *                 "bPhoneNumber5Invalid": false,
+                     *                 "bPhoneNumber6Invalid": false,
+                     *                 "dtNextTry": null,
+                     *                 "ReservedUsersUID": null,
+                     *                 "FollowUpUsersUID": null,
+                     *                 "FollowUpDateTime": null,
+                     *                 "ResultCodesID": null,
+                     *                 "ResultCodesExportKey": null,
+                     *                 "ClosedReason": null,
+                     *                 "HeldByUsersID": 1,
+                     *                 "dtCreated": "2026-06-15T10:00:00.000",
+                     *                 "dtLastModified": "2026-06-15T10:00:00.000"
+                     *               },
+                     *               "History": [
+                     *                 {
+                     *                   "ID": 1,
+                     *                   "DiallerContactsID": 1,
+                     *                   "DiallerCampaignsID": 1,
+                     *                   "AttemptID": "1",
+                     *                   "Change": "HandedOut",
+                     *                   "State": "InProgress",
+                     *                   "UsersID": 1,
+                     *                   "PhoneIndex": 1,
+                     *                   "PhoneNumber": "+493090182211",
+                     *                   "SystemCause": null,
+                     *                   "ResultCodesID": null,
+                     *                   "dtAppointment": null,
+                     *                   "Comment": null,
+                     *                   "Actor": "agent 1",
+                     *                   "Reason": "reserved",
+                     *                   "dtCreated": "2026-06-15T10:00:00.000"
+                     *                 }
+                     *               ],
+                     *               "ResultCodes": [
+                     *                 {
+                     *                   "ID": 1,
+                     *                   "DiallerCampaignsID": 1,
+                     *                   "ShortText": "DiallerCampaignsResultCodes.1",
+                     *                   "Content": "Vertrag verlängert",
+                     *                   "ExportKey": "RENEWED",
+                     *                   "bDone": true,
+                     *                   "bAborted": false,
+                     *                   "bDelay": false,
+                     *                   "bAppointment": false,
+                     *                   "bAgentBound": null,
+                     *                   "TimeOffset": null,
+                     *                   "bAllowDelete": true,
+                     *                   "DiallerResultCodesTypesID": 1,
+                     *                   "DiallerResultCodesTypesShortText": "DiallerResultCodesTypes.1",
+                     *                   "DiallerResultCodesTypesContent": "Abschluss"
+                     *                 },
+                     *                 {
+                     *                   "ID": 2,
+                     *                   "DiallerCampaignsID": 1,
+                     *                   "ShortText": "DiallerCampaignsResultCodes.2",
+                     *                   "Content": "Kein Interesse",
+                     *                   "ExportKey": "NO_INTEREST",
+                     *                   "bDone": false,
+                     *                   "bAborted": true,
+                     *                   "bDelay": false,
+                     *                   "bAppointment": false,
+                     *                   "bAgentBound": null,
+                     *                   "TimeOffset": null,
+                     *                   "bAllowDelete": true,
+                     *                   "DiallerResultCodesTypesID": 2,
+                     *                   "DiallerResultCodesTypesShortText": "DiallerResultCodesTypes.2",
+                     *                   "DiallerResultCodesTypesContent": "Abbruch"
+                     *                 },
+                     *                 {
+                     *                   "ID": 3,
+                     *                   "DiallerCampaignsID": 1,
+                     *                   "ShortText": "DiallerCampaignsResultCodes.3",
+                     *                   "Content": "Später anrufen",
+                     *                   "ExportKey": "CALL_LATER",
+                     *                   "bDone": false,
+                     *                   "bAborted": false,
+                     *                   "bDelay": true,
+                     *                   "bAppointment": false,
+                     *                   "bAgentBound": null,
+                     *                   "TimeOffset": 120,
+                     *                   "bAllowDelete": true,
+                     *                   "DiallerResultCodesTypesID": 3,
+                     *                   "DiallerResultCodesTypesShortText": "DiallerResultCodesTypes.3",
+                     *                   "DiallerResultCodesTypesContent": "Wiedervorlage"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "AvailableCampaigns": [
+                     *             {
+                     *               "DiallerCampaignsID": 1,
+                     *               "Name": "Contract renewal 2026",
+                     *               "Mode": "Manual",
+                     *               "bRunning": true,
+                     *               "bLoggedIn": true
+                     *             },
+                     *             {
+                     *               "DiallerCampaignsID": 2,
+                     *               "Name": "Contract renewal 2027",
+                     *               "Mode": "Manual",
+                     *               "bRunning": false,
+                     *               "bLoggedIn": false
+                     *             }
+                     *           ],
+                     *           "LanguagesID": 2
+                     *         }
+                     *       ],
+                     *       "count": 1,
+                     *       "status": 200
+                     *     }
+                     */
                     "application/json": {
                         records: {
                             /** @description DiallerCampaignsID of every campaign I am logged in to */
@@ -10306,7 +10809,25 @@ export interface operations {
                                 bStarted: boolean;
                                 /** @description Preview: when the call starts by itself, local time of the client */
                                 dtPreviewEnds: string | null;
+                                Contact: components["schemas"]["DiallerContact"];
+                                /** @description every change of the contact in the dialler, oldest first (as listDiallerContactHistory) */
+                                History: components["schemas"]["DiallerContactHistory"][];
+                                /** @description the campaign's result codes, texts in LanguagesID (as listDiallerCampaignResultCodes) */
+                                ResultCodes: components["schemas"]["DiallerResultCode"][];
                             }[];
+                            /** @description every campaign I may log in to (logged in or not), by Name */
+                            AvailableCampaigns: {
+                                DiallerCampaignsID: number;
+                                Name: string;
+                                /** @description Manual | Preview | Progressive | External */
+                                Mode: string;
+                                /** @description whether the campaign dials */
+                                bRunning: boolean;
+                                /** @description I am logged in to it */
+                                bLoggedIn: boolean;
+                            }[];
+                            /** @description the language of the result code texts: 1 = English, 2 = German */
+                            LanguagesID: number;
                         }[];
                         count: number;
                         status: number;
@@ -10370,7 +10891,10 @@ export interface operations {
     };
     loginToDiallerCampaign: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description result code texts in 1 = English (default) or 2 = German; a code without that text shows the other language's, else its ExportKey */
+                LanguagesID?: number;
+            };
             header?: {
                 /** @description Makes a retry safe. The same request (method, path, query, body) with the same key within 24 h answers the first answer again, with `Idempotent-Replayed: true`, and does nothing; another request with the key: 422; while the first is still running: 409 (Retry-After). 1 to 255 printable ASCII characters, bare or as a structured-field string ("…"), e.g. a UUID. Keys are the caller's own: the client's, an agent session's, the admin's. */
                 "Idempotency-Key"?: string;
@@ -10407,7 +10931,25 @@ export interface operations {
                                 bStarted: boolean;
                                 /** @description Preview: when the call starts by itself, local time of the client */
                                 dtPreviewEnds: string | null;
+                                Contact: components["schemas"]["DiallerContact"];
+                                /** @description every change of the contact in the dialler, oldest first (as listDiallerContactHistory) */
+                                History: components["schemas"]["DiallerContactHistory"][];
+                                /** @description the campaign's result codes, texts in LanguagesID (as listDiallerCampaignResultCodes) */
+                                ResultCodes: components["schemas"]["DiallerResultCode"][];
                             }[];
+                            /** @description every campaign I may log in to (logged in or not), by Name */
+                            AvailableCampaigns: {
+                                DiallerCampaignsID: number;
+                                Name: string;
+                                /** @description Manual | Preview | Progressive | External */
+                                Mode: string;
+                                /** @description whether the campaign dials */
+                                bRunning: boolean;
+                                /** @description I am logged in to it */
+                                bLoggedIn: boolean;
+                            }[];
+                            /** @description the language of the result code texts: 1 = English, 2 = German */
+                            LanguagesID: number;
                         }[];
                         count: number;
                         status: number;
@@ -10489,7 +11031,10 @@ export interface operations {
     };
     logoutFromDiallerCampaign: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description result code texts in 1 = English (default) or 2 = German; a code without that text shows the other language's, else its ExportKey */
+                LanguagesID?: number;
+            };
             header?: {
                 /** @description Makes a retry safe. The same request (method, path, query, body) with the same key within 24 h answers the first answer again, with `Idempotent-Replayed: true`, and does nothing; another request with the key: 422; while the first is still running: 409 (Retry-After). 1 to 255 printable ASCII characters, bare or as a structured-field string ("…"), e.g. a UUID. Keys are the caller's own: the client's, an agent session's, the admin's. */
                 "Idempotency-Key"?: string;
@@ -10526,7 +11071,25 @@ export interface operations {
                                 bStarted: boolean;
                                 /** @description Preview: when the call starts by itself, local time of the client */
                                 dtPreviewEnds: string | null;
+                                Contact: components["schemas"]["DiallerContact"];
+                                /** @description every change of the contact in the dialler, oldest first (as listDiallerContactHistory) */
+                                History: components["schemas"]["DiallerContactHistory"][];
+                                /** @description the campaign's result codes, texts in LanguagesID (as listDiallerCampaignResultCodes) */
+                                ResultCodes: components["schemas"]["DiallerResultCode"][];
                             }[];
+                            /** @description every campaign I may log in to (logged in or not), by Name */
+                            AvailableCampaigns: {
+                                DiallerCampaignsID: number;
+                                Name: string;
+                                /** @description Manual | Preview | Progressive | External */
+                                Mode: string;
+                                /** @description whether the campaign dials */
+                                bRunning: boolean;
+                                /** @description I am logged in to it */
+                                bLoggedIn: boolean;
+                            }[];
+                            /** @description the language of the result code texts: 1 = English, 2 = German */
+                            LanguagesID: number;
                         }[];
                         count: number;
                         status: number;

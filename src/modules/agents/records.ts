@@ -16,7 +16,10 @@ export const CapacityMap = Type.Object(capacityProperties, {
 });
 
 const GroupStates = Type.Array(
-  Type.Object({ AcdGroupsID: Type.Integer(), bLoggedIn: Type.Boolean() }, { additionalProperties: false }),
+  Type.Object(
+    { AcdGroupsID: Type.Integer(), Name: Type.String({ description: "The group's Name [ours]" }), bLoggedIn: Type.Boolean() },
+    { additionalProperties: false },
+  ),
   { description: 'Every ACD group the user is a member of, and whether they are logged in to it' },
 );
 
@@ -31,8 +34,9 @@ export const AgentRecord = defineRecord(
     AcdGroups: field.json(
       // array_to_json/row_to_json print compact JSON; json_agg and json_build_object add spaces.
       `(SELECT coalesce(array_to_json(array_agg(row_to_json(x) ORDER BY x."AcdGroupsID")), '[]'::json)
-        FROM (SELECT m.group_id AS "AcdGroupsID", l.user_id IS NOT NULL AS "bLoggedIn"
-              FROM acd_group_members m LEFT JOIN agent_group_logins l ON l.group_id = m.group_id AND l.user_id = m.user_id
+        FROM (SELECT m.group_id AS "AcdGroupsID", g.name AS "Name", l.user_id IS NOT NULL AS "bLoggedIn"
+              FROM acd_group_members m JOIN acd_groups g ON g.id = m.group_id
+              LEFT JOIN agent_group_logins l ON l.group_id = m.group_id AND l.user_id = m.user_id
               WHERE m.user_id = u.id) x)`,
       GroupStates,
     ),

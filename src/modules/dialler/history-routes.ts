@@ -37,12 +37,23 @@ export const ContactHistoryRecord = defineRecord(
   { from: 'dialler_contact_history h', clientColumn: 'h.client_id', idColumn: 'h.id', defaultOrderBy: 'ID' },
 );
 
+/**
+ * The history of these contacts of the client, oldest first per contact: the one query behind a
+ * contact's history and the contacts in an agent's hands (getMyDialler).
+ */
+export async function contactHistoryTexts(db: Kysely<Database>, client: ClientContext, contactIds: readonly number[]): Promise<Map<number, string[]>> {
+  const { rows } = await selectRecords(ContactHistoryRecord, client.timeZone,
+    sql`h.contact_id = ANY(${contactIds}::int[]) AND h.client_id = ${client.id}`, sql`ORDER BY h.contact_id, h.id`, sql`h.contact_id`)
+    .execute(db) as { rows: { j: string; contact_id: number }[] };
+  const byContact = new Map<number, string[]>(contactIds.map((id) => [id, []]));
+  for (const r of rows) byContact.get(r.contact_id)?.push(r.j);
+  return byContact;
+}
+
 async function historyTexts(db: Kysely<Database>, client: ClientContext, contactId: number): Promise<string[]> {
   const { rows: known } = await sql`SELECT 1 FROM dialler_contacts WHERE id = ${contactId} AND client_id = ${client.id}`.execute(db);
   if (known.length === 0) throw new ContactNotFound();
-  const { rows } = await selectRecords(ContactHistoryRecord, client.timeZone,
-    sql`h.contact_id = ${contactId} AND h.client_id = ${client.id}`, sql`ORDER BY h.id`).execute(db);
-  return rows.map((r) => r.j);
+  return (await contactHistoryTexts(db, client, [contactId])).get(contactId)!;
 }
 
 export const contactHistoryRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -2,20 +2,22 @@
 // /agents/me/dialler), the attempt's start, skip, release and result, manual reservations, and the
 // external dialler's leases (client token).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AgentTokenRequired, InvalidField } from '../../errors.ts';
 import { ClientScopedParams, commonErrors, SingleEnvelope, StatusOnly } from '../../http/schema-types.ts';
+import { sendRecords } from '../../http/list.ts';
 import { localTimestamp } from '../../domain/dialler-calendar.ts';
-import { parseLocalTimestamp } from '../../domain/dialler.ts';
+import { parseLocalTimestamp, type LanguageId } from '../../domain/dialler.ts';
 import type { ClientContext } from '../../http/auth.ts';
 import { giveBack, postResult, startAttempt, type DiallerActor } from '../../dialler/actions.ts';
 import type { HandedOut } from '../../dialler/hand-out.ts';
 import {
-  CallableQuery, ClaimBody, HeldContactSchema, LeaseBody, LeaseCount, LeaseParams, LeaseSchema, MyDiallerSchema, ResultAnswer,
+  CallableQuery, ClaimBody, HeldContactSchema, LeaseBody, LeaseCount, LeaseParams, LeaseSchema, MyDiallerQuery, MyDiallerSchema, ResultAnswer,
   ResultBody, StartBody, type ResultInputBody,
 } from './schemas.ts';
 import * as dialler from './service.ts';
+import { myDialler } from './my-dialler.ts';
 
 const tags = ['Dialler'];
 const errors = { ...commonErrors, 403: Type.Ref('ErrorBody'), 409: Type.Ref('ErrorBody') };
@@ -54,31 +56,39 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // instead of the app's strict one (src/http/validation.ts).
   const myState = { 200: SingleEnvelope(MyDiallerSchema), ...commonErrors, 403: Type.Ref('ErrorBody') };
   const myCampaignLogin = { ...myState, 409: Type.Ref('ErrorBody') };
-  const answerMine = async (request: FastifyRequest) => one(await dialler.myDialler(db, request.client.id, agentOf(request), request.client.timeZone));
+  // The same answer after a campaign login or logout, in the language the query asks for.
+  const answerMine = async (request: FastifyRequest, reply: FastifyReply) => {
+    const language = ((request.query as { LanguagesID?: number } | undefined)?.LanguagesID ?? 1) as LanguageId;
+    return sendRecords(reply, [await myDialler(db, request.client, agentOf(request), language)]);
+  };
 
   app.get('/agents/me/dialler', {
-    schema: { tags, operationId: 'getMyDialler', summary: 'My dialler work: the campaigns I am logged in to and the contacts in my hands', params: ClientScopedParams(), response: myState },
+    schema: {
+      tags, operationId: 'getMyDialler',
+      summary: 'My dialler work: the campaigns I may log in to and those I am logged in to; the contacts in my hands, each with its contact record, history and its campaign\'s result codes (texts in LanguagesID)',
+      params: ClientScopedParams(), querystring: MyDiallerQuery, response: myState,
+    },
   }, answerMine);
 
   app.post('/agents/me/dialler/campaigns/:DiallerCampaignsID/login', {
     schema: {
       tags, operationId: 'loginToDiallerCampaign', summary: 'Log in to a campaign (I must be a member of its ACD group). Preview/Progressive: the engine then hands me contacts whenever I hold no ACD event',
-      params: ClientScopedParams('DiallerCampaignsID'), response: myCampaignLogin,
+      params: ClientScopedParams('DiallerCampaignsID'), querystring: MyDiallerQuery, response: myCampaignLogin,
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     await dialler.loginToCampaign(db, request.client.id, agentOf(request), request.params.DiallerCampaignsID, app.clock.now());
     app.dialler.serve(agentOf(request));
-    return answerMine(request);
+    return answerMine(request, reply);
   });
 
   app.post('/agents/me/dialler/campaigns/:DiallerCampaignsID/logout', {
     schema: {
       tags, operationId: 'logoutFromDiallerCampaign', summary: 'Log out of a campaign; contacts I hold but have not dialled go back untouched (409 while an attempt awaits its result)',
-      params: ClientScopedParams('DiallerCampaignsID'), response: myCampaignLogin,
+      params: ClientScopedParams('DiallerCampaignsID'), querystring: MyDiallerQuery, response: myCampaignLogin,
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     await dialler.logoutFromCampaign(db, request.client.id, agentOf(request), request.params.DiallerCampaignsID, app.clock.now());
-    return answerMine(request);
+    return answerMine(request, reply);
   });
 
   app.get('/agents/me/dialler/campaigns/:DiallerCampaignsID/callable', {

@@ -1,7 +1,10 @@
 // Request and answer schemas of the dialler's agent and external-dialler endpoints.
 import { Type, type Static } from 'typebox';
 import { NullableInt, NullableString } from '../../http/schema-types.ts';
-import { SYSTEM_CAUSE_NAMES } from '../../domain/dialler-contact.ts';
+import { CAMPAIGN_MODES, SYSTEM_CAUSE_NAMES } from '../../domain/dialler-contact.ts';
+import { ContactRecord } from '../contacts/records.ts';
+import { ResultCodeRecords } from '../campaigns/records.ts';
+import { ContactHistoryRecord } from './history-routes.ts';
 import { LOCAL_TIMESTAMP_PATTERN, serviceRules } from '../../http/service-rules.ts';
 
 const AttemptId = Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'the attempt, as handed out (HandedOut / AttemptID)' });
@@ -40,10 +43,45 @@ export const HeldContactSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A campaign the agent may work: its ACD group counts them among its members, or they are logged in to it. */
+export const MyCampaignSchema = Type.Object(
+  {
+    DiallerCampaignsID: Type.Integer(),
+    Name: Type.String(),
+    Mode: Type.String({ description: CAMPAIGN_MODES.join(' | ') }),
+    bRunning: Type.Boolean({ description: 'whether the campaign dials' }),
+    bLoggedIn: Type.Boolean({ description: 'I am logged in to it' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A contact in my hands with what the preview shows: the contact, its dialler history and its campaign's result codes. */
+export const MyHeldContactSchema = Type.Object(
+  {
+    ...HeldContactSchema.properties,
+    Contact: ContactRecord.schema,
+    History: Type.Array(ContactHistoryRecord.schema, { description: 'every change of the contact in the dialler, oldest first (as listDiallerContactHistory)' }),
+    ResultCodes: Type.Array(ResultCodeRecords[1]!.schema, { description: "the campaign's result codes, texts in LanguagesID (as listDiallerCampaignResultCodes)" }),
+  },
+  { additionalProperties: false },
+);
+
 export const MyDiallerSchema = Type.Object(
   {
     Campaigns: Type.Array(Type.Integer(), { description: 'DiallerCampaignsID of every campaign I am logged in to' }),
-    Contacts: Type.Array(HeldContactSchema),
+    Contacts: Type.Array(MyHeldContactSchema),
+    AvailableCampaigns: Type.Array(MyCampaignSchema, { description: 'every campaign I may log in to (logged in or not), by Name' }),
+    LanguagesID: Type.Integer({ description: 'the language of the result code texts: 1 = English, 2 = German' }),
+  },
+  { additionalProperties: false },
+);
+
+export const MyDiallerQuery = Type.Object(
+  {
+    LanguagesID: Type.Optional(Type.Integer({
+      minimum: 1, maximum: 2, default: 1,
+      description: "result code texts in 1 = English (default) or 2 = German; a code without that text shows the other language's, else its ExportKey",
+    })),
   },
   { additionalProperties: false },
 );

@@ -66,15 +66,6 @@ export interface HeldContact {
   dtPreviewEnds: string | null;
 }
 
-/** The agent's campaign logins and the contacts in their hands. */
-export async function myDialler(db: Db, clientId: number, agentId: number, timeZone: string): Promise<{ Campaigns: number[]; Contacts: HeldContact[] }> {
-  const { rows: logins } = await sql<{ campaign_id: number }>`SELECT l.campaign_id FROM dialler_campaign_logins l
-    JOIN dialler_campaigns c ON c.id = l.campaign_id AND c.client_id = ${clientId} WHERE l.user_id = ${agentId} ORDER BY l.campaign_id`.execute(db);
-  const { rows } = await sql<ContactRow>`SELECT ${STATE_COLUMNS} FROM dialler_contacts k
-    WHERE k.holder_user_id = ${agentId} AND k.client_id = ${clientId} AND k.state = 'InProgress' ORDER BY k.id`.execute(db);
-  return { Campaigns: logins.map((l) => l.campaign_id), Contacts: rows.map((r) => heldContact(r, timeZone)) };
-}
-
 export function heldContact(r: ContactRow, timeZone: string): HeldContact {
   const index = r.attempt_phone_index;
   return {

@@ -130,3 +130,20 @@ export async function eventExists(db: Kysely<Database>, clientId: number, eventI
   const row = await db.selectFrom('acd_events').select('id').where('id', '=', eventId).where('client_id', '=', clientId).executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Whether the agent holds the event now or held it once: it is in their hands or offered to them,
+ * or a row of its history names them (offered to, accepted by, taken from…). The same test as an
+ * agent's refused action (src/modules/work/service.ts notHeld): other agents' work stays unseen.
+ */
+export async function agentHadEvent(db: Kysely<Database>, clientId: number, eventId: number, agentId: number): Promise<boolean> {
+  const row = await db.selectFrom('acd_events as e')
+    .select('e.id')
+    .where('e.id', '=', eventId).where('e.client_id', '=', clientId)
+    .where((eb) => eb.or([
+      eb('e.agent_id', '=', agentId),
+      eb.exists(eb.selectFrom('acd_event_history as h').select('h.id').whereRef('h.event_id', '=', 'e.id').where('h.agent_id', '=', agentId)),
+    ]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
