@@ -9,12 +9,14 @@
 //   BENCH_SECONDS=600 BENCH_AGENTS=32 BENCH_CONTACTS=1000000 npm run bench:dialler -- --postgres
 //
 // What is measured, in this process, on the store's own connections (no HTTP, no server), in the
-// engine's shape: the engine's HAND_OUT_CONCURRENCY workers call handOutToAgent for free agents
-// (the engine's step for one agent: its lock, the probes, the candidate's lock with its
-// do-not-call check, then one statement for the hold, the agent's count, the history row and the
-// feed message), and each agent posts its result on its own (postResult, as the result endpoint
-// calls it), which frees it for the next; the counts are folded every FOLD_MS as the engine does.
-// handoutP95Ms is the p95 of handOutToAgent's duration; handoutsPerSec counts hand-outs whose
+// engine's shape: as the engine serves freed agents, one batch at a time calls handOutToAgents for
+// every agent freed meanwhile (one transaction: the agents' locks, one probe, the candidates'
+// locks with their do-not-call check, then one statement for the holds, the agents' counts, the
+// history rows and the feed messages), and each agent posts its result on its own (postResult, as
+// the result endpoint calls it), which frees it for the next; the counts are folded every FOLD_MS
+// as the engine does. handoutP95Ms is the p95, over hand-outs, of the duration of the batch that
+// made them (from the call to its answer: what an agent waits once the batch starts; an agent
+// freed during a batch also waits for it to end); handoutsPerSec counts hand-outs whose
 // result was posted, over the measured time (after a 5 s warm-up). Results: 60 % a no-contact
 // cause (retry after 1-2 minutes), 25 % Done, 10 % Abort, 5 % a Delay of 1 minute, so the due
 // share does not run dry over a long run.
@@ -29,8 +31,8 @@ import type { Database } from '../src/db/schema.ts';
 import { openStore, type Store } from '../src/db/store.ts';
 import { createClient } from '../src/modules/clients/service.ts';
 import { createCampaign } from '../src/modules/campaigns/service.ts';
-import { handOutToAgent, type HandedOut } from '../src/dialler/hand-out.ts';
-import { FOLD_MS, HAND_OUT_CONCURRENCY } from '../src/dialler/engine.ts';
+import { handOutToAgents, type HandedOut } from '../src/dialler/hand-out.ts';
+import { FOLD_MS, HAND_OUT_BATCH } from '../src/dialler/engine.ts';
 import { foldContactCounts } from '../src/dialler/sql/contact-counts.ts';
 import { postResult, type ResultInput } from '../src/dialler/actions.ts';
 import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
@@ -114,10 +116,9 @@ function resultFor(attemptId: string): ResultInput {
 interface LoadResult { handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number; cpu?: { self: number; postgres: number } }
 
 /**
- * The engine's shape: free agents wait in a queue, HAND_OUT_CONCURRENCY workers hand each the
- * next contact (as the engine's pass does), and each agent posts its result on its own (as the
- * result endpoint would, any number at once) and queues up again. The counts are folded every
- * FOLD_MS, as the engine does.
+ * The engine's shape: free agents wait in a queue, one batch at a time serves all of them (as the
+ * engine's serve does), and each agent posts its result on its own (as the result endpoint would,
+ * any number at once) and queues up again. The counts are folded every FOLD_MS, as the engine does.
  */
 async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<LoadResult> {
   const measureFrom = performance.now() + WARM_UP_SECONDS * 1000;
@@ -131,7 +132,7 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     free.push(agentId);
     waiting.shift()?.();
   };
-  const results: Promise<void>[] = [];
+  const resultsPosted: Promise<void>[] = [];
   const postFor = async (agentId: number, handed: HandedOut, measured: boolean) => {
     try {
       await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
@@ -144,23 +145,27 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
   };
   const worker = async () => {
     while (performance.now() < end) {
-      const agentId = free.shift();
-      if (agentId === undefined) {
+      // As the engine's serve: one batch at a time, of every agent freed meanwhile (up to HAND_OUT_BATCH).
+      const agentIds = free.splice(0, HAND_OUT_BATCH);
+      if (agentIds.length === 0) {
         await new Promise<void>((resolve) => waiting.push(resolve));
         continue;
       }
       const configs = [...(await campaignConfigs(db, [s.campaignId])).values()];
       const t0 = performance.now();
-      const handed = await handOutToAgent(db, agentId, configs, Date.now());
+      const results = await handOutToAgents(db, agentIds.map((agentId) => ({ agentId, configs })), Date.now());
       const t1 = performance.now();
-      if (handed === null || handed === 'busy') {
-        if (handed === null) out.empty++;
-        else out.busy++;
-        setTimeout(() => freed(agentId), 20);
-        continue;
+      for (const [agentId, handed] of results) {
+        if (handed === null || handed === 'busy') {
+          if (handed === null) out.empty++;
+          else out.busy++;
+          setTimeout(() => freed(agentId), 20);
+          continue;
+        }
+        // Each agent of the batch waited for all of it.
+        if (t0 >= measureFrom && t1 <= end) out.latencies.push(t1 - t0);
+        resultsPosted.push(postFor(agentId, handed, t0 >= measureFrom));
       }
-      if (t0 >= measureFrom && t1 <= end) out.latencies.push(t1 - t0);
-      results.push(postFor(agentId, handed, t0 >= measureFrom));
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
         console.log(`  ${out.handOuts} hand-outs measured, ${Math.round((out.handOuts - reported) / 10)}/s over the last 10 s`);
@@ -177,11 +182,11 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
   });
   const folding = setInterval(() => void foldContactCounts(db).catch((error: unknown) => console.log(`fold failed: ${(error as Error).message}`)), FOLD_MS);
   try {
-    await Promise.all(Array.from({ length: HAND_OUT_CONCURRENCY }, worker).concat(
+    await Promise.all([worker()].concat(
       // Wakes the workers left waiting at the end.
       sleep(end - performance.now() + 50).then(() => waiting.splice(0).forEach((wake) => wake())),
     ));
-    await Promise.all(results);
+    await Promise.all(resultsPosted);
     await cpu;
   } finally {
     clearInterval(folding);

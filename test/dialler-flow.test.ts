@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeStores } from './helper.ts';
 import {
-  contactChanges, contactRow, diallerAgent, diallerSetup, heldBy, insertContact,
+  blockNumber, contactChanges, contactRow, diallerAgent, diallerSetup, heldBy, insertContact,
 } from './fixtures-dialler-engine.ts';
 
 const MINUTE = 60_000;
@@ -79,6 +79,39 @@ describeStores('dialler: preview flow', (h) => {
     assert.deepEqual(order, [appointment, delayEarlier, delayLater, retry, fresh]);
     await h.app.dialler.runPass();
     assert.equal((await heldBy(agent)).Contacts.length, 0, 'the appointment not yet due waits');
+  });
+
+  test('agents freed together are served in one batch: each gets its own next contact in jtel order, an agent\'s own before everyone\'s; one whose contact is closed for want of a number is served after the others', async () => {
+    const s = await diallerSetup(h, { mode: 'Progressive' });
+    const now = h.clock.now();
+    const agents = [await diallerAgent(h, s), await diallerAgent(h, s), await diallerAgent(h, s)].sort((a, b) => a.userId - b.userId);
+    const [first, second, third] = agents as [typeof agents[0], typeof agents[0], typeof agents[0]];
+    const appointment = await insertContact(h, s, { name: 'appointment', dueRank: 1, nextTry: new Date(now - 2 * MINUTE) });
+    const delay = await insertContact(h, s, { name: 'delay', dueRank: 2, nextTry: new Date(now - MINUTE) });
+    const fresh = await insertContact(h, s, { name: 'new', priority: 9 });
+    // The third agent's own retry series (jtel step 5) comes before everyone's new contacts for them.
+    const ownRetry = await insertContact(h, s, { name: 'own retry', dueRank: 3, nextTry: new Date(now - MINUTE), lastUserId: third.userId, tries: 1 });
+    const held = async (agent: typeof first) => (await heldBy(agent)).Contacts;
+    const serve = async () => {
+      assert.equal((await h.app.dialler.runPass()).handedOut, 3);
+      return [await held(first), await held(second), await held(third)].map((c) => c.map((x) => x.DiallerContactsID));
+    };
+    assert.deepEqual(await serve(), [[appointment], [delay], [ownRetry]]);
+    assert.equal((await contactRow(h, fresh)).state, 'Waiting');
+    assert.equal((await h.app.dialler.runPass()).handedOut, 0, 'each holds one contact: nothing more for anybody');
+    for (const agent of agents) {
+      const [c] = await held(agent);
+      assert.equal((await agent.request('POST', `/agents/me/dialler/contacts/${c!.DiallerContactsID}/result`, { AttemptID: c!.AttemptID, ResultCodesExportKey: 'DONE' })).statusCode, 200);
+    }
+    // The first agent's best is a contact whose only number is on the do-not-call list: it is
+    // closed on the way, and that agent takes the best left once the others have theirs (as if
+    // served after them).
+    await blockNumber(h, s.client.id, '+4930999');
+    const blocked = await insertContact(h, s, { name: 'blocked', dueRank: 1, nextTry: new Date(now - 3 * MINUTE), phones: ['+4930999'] });
+    const middle = await insertContact(h, s, { name: 'new, priority 5', priority: 5 });
+    const last = await insertContact(h, s, { name: 'new, priority 1', priority: 1 });
+    assert.deepEqual(await serve(), [[last], [fresh], [middle]]);
+    assert.equal((await contactRow(h, blocked)).state, 'Aborted');
   });
 
   test('the preview countdown running out starts the call on the proposed number', async () => {

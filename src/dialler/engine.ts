@@ -9,7 +9,7 @@ import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { decodeNotice } from '../db/changes.ts';
 import { nextTimerAt, releaseBindings, runDueHolds } from './actions.ts';
-import { handOutToAgent, type HandedOut } from './hand-out.ts';
+import { handOutToAgents, type HandedOut } from './hand-out.ts';
 import { foldContactCounts } from './sql/contact-counts.ts';
 import { campaignConfigs } from './sql/campaign-config.ts';
 import { PassLoop } from '../pass-loop.ts';
@@ -20,6 +20,8 @@ import { PassLoop } from '../pass-loop.ts';
  * connection, runs them one after another anyway).
  */
 export const HAND_OUT_CONCURRENCY = 4;
+/** Agents served in one batch (handOutToAgents). */
+export const HAND_OUT_BATCH = 64;
 /** How often the appended contact-count changes are folded into the counts (why-not reads both). */
 export const FOLD_MS = 2000;
 
@@ -48,6 +50,10 @@ export class DiallerEngine {
   readonly #loop: PassLoop;
   /** Agents logged in to any campaign, as the last full look found them (see wake). */
   #diallerAgents = new Set<number>();
+  /** Agents freed and waiting for the next batch (serve). */
+  #toServe = new Set<number>();
+  /** The batches of freed agents under way (serve). */
+  #serving: Promise<void> | undefined;
   #foldedAt = -Infinity;
 
   constructor(db: Kysely<Database>, clock: Clock, options: DiallerEngineOptions = {}) {
@@ -69,6 +75,7 @@ export class DiallerEngine {
 
   async stop(): Promise<void> {
     await this.#loop.stop();
+    await this.#serving;
   }
 
   /**
@@ -100,9 +107,25 @@ export class DiallerEngine {
   serve(agentId: number): void {
     if (!this.#loop.started) return;
     this.#diallerAgents.add(agentId);
-    this.#freeAgents(agentId)
-      .then((agents) => this.#handOut(agents))
-      .catch((error: unknown) => this.#onError(error));
+    this.#toServe.add(agentId);
+    if (this.#serving) return;
+    // One batch at a time: agents freed while a batch runs wait for the next, which takes them
+    // all. Batches of one instance then never propose each other's contacts, and the busier the
+    // engine, the bigger (and cheaper per agent) its batches.
+    this.#serving = (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#toServe.size > 0 && this.#loop.started) {
+        const agentIds = [...this.#toServe];
+        this.#toServe.clear();
+        try {
+          await this.#handOut(await this.#freeAgents(agentIds));
+        } catch (error) {
+          this.#onError(error);
+        }
+      }
+    })().finally(() => {
+      this.#serving = undefined;
+    });
   }
 
   /** One pass: due holds and bindings, then a contact for every free agent. Tests drive this. */
@@ -121,8 +144,8 @@ export class DiallerEngine {
    * Agents logged in to a running agent-mode campaign and holding no dialler work (one, or all);
    * the hand-out checks all of it again under the agent's lock.
    */
-  async #freeAgents(agentId?: number): Promise<{ user_id: number; campaigns: number[] }[]> {
-    if (agentId === undefined) {
+  async #freeAgents(agentIds?: number[]): Promise<{ user_id: number; campaigns: number[] }[]> {
+    if (agentIds === undefined) {
       const { rows } = await sql<{ user_id: number }>`SELECT DISTINCT user_id FROM dialler_campaign_logins`.execute(this.#db);
       this.#diallerAgents = new Set(rows.map((r) => r.user_id));
     }
@@ -131,32 +154,40 @@ export class DiallerEngine {
       FROM dialler_campaign_logins l
       JOIN dialler_campaigns c ON c.id = l.campaign_id AND c.b_running AND c.mode IN ('Preview', 'Progressive')
       JOIN agent_states s ON s.user_id = l.user_id AND s.dialler_held = 0
-      ${agentId === undefined ? sql`` : sql`WHERE l.user_id = ${agentId}`}
+      ${agentIds === undefined ? sql`` : sql`WHERE l.user_id = ANY(${agentIds}::int[])`}
       GROUP BY l.user_id ORDER BY l.user_id`.execute(this.#db);
     return rows;
   }
 
-  /** Serves the agents, HAND_OUT_CONCURRENCY at a time: each hand-out is its own short transaction. */
+  /**
+   * Serves the agents in batches of HAND_OUT_BATCH (handOutToAgents: one transaction per campaign
+   * of a batch), HAND_OUT_CONCURRENCY batches at a time.
+   */
   async #handOut(agents: { user_id: number; campaigns: number[] }[]): Promise<{ handedOut: number; busyAgents: number }> {
     let handedOut = 0;
     let busyAgents = 0;
     if (agents.length === 0) return { handedOut, busyAgents };
     const configs = await campaignConfigs(this.#db, [...new Set(agents.flatMap((a) => a.campaigns))]);
+    const batches: (typeof agents)[] = [];
+    for (let i = 0; i < agents.length; i += HAND_OUT_BATCH) batches.push(agents.slice(i, i + HAND_OUT_BATCH));
     let next = 0;
     const worker = async () => {
-      while (next < agents.length) {
-        const agent = agents[next++]!;
+      while (next < batches.length) {
+        const batch = batches[next++]!;
         const started = performance.now();
-        const mine = agent.campaigns.map((id) => configs.get(id)).filter((c) => c !== undefined);
-        const result = await handOutToAgent(this.#db, agent.user_id, mine, this.#clock.now());
-        if (result === 'busy') busyAgents++;
-        else if (result !== null) {
-          handedOut++;
-          this.#onHandOut(result, performance.now() - started);
+        const requests = batch.map((agent) => ({ agentId: agent.user_id, configs: agent.campaigns.map((id) => configs.get(id)).filter((c) => c !== undefined) }));
+        const results = await handOutToAgents(this.#db, requests, this.#clock.now());
+        const took = performance.now() - started;
+        for (const result of results.values()) {
+          if (result === 'busy') busyAgents++;
+          else if (result !== null) {
+            handedOut++;
+            this.#onHandOut(result, took);
+          }
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(HAND_OUT_CONCURRENCY, agents.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(HAND_OUT_CONCURRENCY, batches.length) }, worker));
     return { handedOut, busyAgents };
   }
 }

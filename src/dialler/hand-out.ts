@@ -8,7 +8,10 @@ import { calendarWhen, compareHandout, isEligibleFor, pickNumber, type HandoutCa
 import type { ContactDiallerState, DueRankId } from '../domain/dialler-contact.ts';
 import { storeKey, type CampaignConfig } from './sql/campaign-config.ts';
 import { contactStateWrite, dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
-import { heldWrite, linesInUse, lockAgent, lockFirstCandidate, probeCandidates, waitingZones, type Candidate } from './sql/hand-out.ts';
+import {
+  heldWrite, linesInUse, lockAgent, lockAgents, lockCandidatesFor, lockFirstCandidate, probeCandidates, probeCandidatesFor, waitingZones,
+  type AgentLock, type Candidate, type Locked,
+} from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
 import { perDatabase } from '../db/per-database.ts';
 
@@ -84,36 +87,42 @@ async function rankedCandidates(db: Db, config: CampaignConfig, agentId: number 
   return candidates.sort((a, b) => compareHandout(a, b, agentId)).map((c) => c.id);
 }
 
+type Taken = { row: ContactRow; hold: Hold; phoneIndex: number; number: string; write: ReturnType<typeof contactStateWrite> };
+type HoldOf = (row: ContactRow, attemptId: string) => Hold;
+
 /**
- * Takes the first candidate that is still free, with a number that may be dialled: a contact
- * whose numbers are all invalid, used up or on the do-not-call list is closed on the way (jtel:
- * AbortOnNoTelNumberResultCodesID) and the next candidate tried. The hold is not written yet:
- * `write` goes with the hand-out's record (or is run by the caller).
+ * A locked candidate with a number that may be dialled, or undefined: a contact whose numbers
+ * are all invalid, used up or on the do-not-call list is closed (jtel:
+ * AbortOnNoTelNumberResultCodesID). The hold is not written yet: `write` goes with the hand-out's
+ * record (or is run by the caller).
  */
-async function takeContact(
-  trx: Db, config: CampaignConfig, ids: number[], agentId: number | null, now: number,
-  hold: (row: ContactRow, attemptId: string) => Hold, closed: ContactChangeInput[],
-): Promise<{ row: ContactRow; hold: Hold; phoneIndex: number; number: string; write: ReturnType<typeof contactStateWrite> } | undefined> {
+async function takeLocked(trx: Db, config: CampaignConfig, row: Locked, now: number, hold: HoldOf, closed: ContactChangeInput[]): Promise<Taken | undefined> {
+  const state = stateOf(row);
+  const blocked = new Set(row.blocked);
+  const phoneIndex = pickNumber(state, config.rules, (n) => blocked.has(n));
+  if (phoneIndex === null) {
+    const after = closeForNoNumber(state, config);
+    await saveContactState(trx, row.id, after, holdOf(row), now);
+    closed.push({
+      clientId: config.clientId, campaignId: config.id, contactId: row.id, change: 'Closed', state: after.state, actor: ENGINE_ACTOR, at: now,
+      resultCodeId: after.resultCodeId, reason: blocked.size > 0 ? 'no number left that may be dialled (do-not-call list)' : 'no number left that may be dialled',
+    });
+    return undefined;
+  }
+  const h = { ...hold(row, row.next_attempt_id), phoneIndex };
+  return { row, hold: h, phoneIndex, number: state.phones[phoneIndex].number!, write: contactStateWrite(trx, row.id, state, h, now) };
+}
+
+/** Takes the first of `ids` that is still free and has a number (takeLocked), in their order. */
+async function takeContact(trx: Db, config: CampaignConfig, ids: number[], agentId: number | null, now: number, hold: HoldOf, closed: ContactChangeInput[]): Promise<Taken | undefined> {
   // One statement locks the first candidate still free (in the order given); after a contact
   // closed for want of a number, the next look starts behind it.
   for (let rest = ids; rest.length > 0;) {
     const row = await lockFirstCandidate(trx, rest, agentId, new Date(now));
     if (!row) break;
     rest = rest.slice(rest.indexOf(row.id) + 1);
-    const state = stateOf(row);
-    const blocked = new Set(row.blocked);
-    const phoneIndex = pickNumber(state, config.rules, (n) => blocked.has(n));
-    if (phoneIndex === null) {
-      const after = closeForNoNumber(state, config);
-      await saveContactState(trx, row.id, after, holdOf(row), now);
-      closed.push({
-        clientId: config.clientId, campaignId: config.id, contactId: row.id, change: 'Closed', state: after.state, actor: ENGINE_ACTOR, at: now,
-        resultCodeId: after.resultCodeId, reason: blocked.size > 0 ? 'no number left that may be dialled (do-not-call list)' : 'no number left that may be dialled',
-      });
-      continue;
-    }
-    const h = { ...hold(row, row.next_attempt_id), phoneIndex };
-    return { row, hold: h, phoneIndex, number: state.phones[phoneIndex].number!, write: contactStateWrite(trx, row.id, state, h, now) };
+    const taken = await takeLocked(trx, config, row, now, hold, closed);
+    if (taken) return taken;
   }
   return undefined;
 }
@@ -139,33 +148,147 @@ export async function handOutToAgent(db: Db, agentId: number, configs: CampaignC
   const result = await db.transaction().execute(async (trx) => {
     const agent = await lockAgent(trx, agentId);
     if (!agent) return 'busy' as const;
-    if (agent.dialler_held > 0 || agent.acd_held > 0) return null;
-    const mine = configs.filter((c) => agent.campaigns.includes(c.id) && isDialling(c, now) && (c.mode === 'Preview' || c.mode === 'Progressive'));
+    if (!isFree(agent)) return null;
+    const mine = configs.filter((c) => agent.campaigns.includes(c.id) && isDialling(c, now) && inAgentMode(c));
     for (const config of byWeight(mine)) {
       if (config.maxParallel !== null && (await linesInUse(trx, config.id)) >= config.maxParallel) continue;
       const ids = await rankedCandidates(trx, config, agentId, now);
-      const preview = config.mode === 'Preview' && config.previewSeconds > 0;
-      const taken = await takeContact(trx, config, ids, agentId, now, (_row, attemptId) => ({
-        kind: config.mode as 'Preview' | 'Progressive', userId: agentId, leaseId: null,
-        until: preview ? now + config.previewSeconds * 1000 : null, attemptId, phoneIndex: null, startedAt: preview ? null : now,
-      }), closed);
+      const taken = await takeContact(trx, config, ids, agentId, now, holdFor(config, agentId, now), closed);
       if (!taken) continue;
-      const base = {
-        clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, state: 'InProgress', actor: ENGINE_ACTOR, at: now,
-        attemptId: taken.hold.attemptId, userId: agentId, phoneIndex: taken.phoneIndex, phoneNumber: taken.number,
-      };
-      const changes: ContactChangeInput[] = [...closed, { ...base, change: 'HandedOut', reason: preview ? `preview for ${config.previewSeconds} s` : null }];
-      if (!preview) changes.push({ ...base, change: 'AttemptStarted', reason: config.mode === 'Progressive' ? 'progressive' : 'no preview time' });
-      await recordContactChanges(trx, changes, false, [taken.write, heldWrite(agentId, 1)]);
-      return {
-        clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
-        phoneNumber: taken.number, holdKind: taken.hold.kind!, holdUntil: taken.hold.until, started: !preview,
-      } satisfies HandedOut;
+      const [handed] = await recordHandOuts(trx, config, [{ agentId, taken }], closed, now);
+      return handed!;
     }
     await recordContactChanges(trx, closed, false);
     return null;
   });
   return result;
+}
+
+const inAgentMode = (c: CampaignConfig) => c.mode === 'Preview' || c.mode === 'Progressive';
+
+/** An agent with dialler or ACD work in hand gets nothing more. */
+const isFree = (agent: AgentLock) => agent.dialler_held === 0 && agent.acd_held === 0;
+
+const hasPreview = (config: CampaignConfig) => config.mode === 'Preview' && config.previewSeconds > 0;
+
+/** The hold of a contact handed to an agent: the preview countdown, or the attempt started at once. */
+function holdFor(config: CampaignConfig, agentId: number, now: number): HoldOf {
+  const preview = hasPreview(config);
+  return (_row, attemptId) => ({
+    kind: config.mode as 'Preview' | 'Progressive', userId: agentId, leaseId: null,
+    until: preview ? now + config.previewSeconds * 1000 : null, attemptId, phoneIndex: null, startedAt: preview ? null : now,
+  });
+}
+
+/**
+ * Records hand-outs of one campaign (and the contacts closed on the way) in one statement with
+ * their holds and the agents' counts of held contacts.
+ */
+async function recordHandOuts(trx: Db, config: CampaignConfig, handOuts: { agentId: number; taken: Taken }[], closed: ContactChangeInput[], now: number): Promise<HandedOut[]> {
+  const preview = hasPreview(config);
+  const changes: ContactChangeInput[] = [...closed];
+  for (const { agentId, taken } of handOuts) {
+    const base = {
+      clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, state: 'InProgress', actor: ENGINE_ACTOR, at: now,
+      attemptId: taken.hold.attemptId, userId: agentId, phoneIndex: taken.phoneIndex, phoneNumber: taken.number,
+    };
+    changes.push({ ...base, change: 'HandedOut', reason: preview ? `preview for ${config.previewSeconds} s` : null });
+    if (!preview) changes.push({ ...base, change: 'AttemptStarted', reason: config.mode === 'Progressive' ? 'progressive' : 'no preview time' });
+  }
+  const agents = handOuts.map((h) => h.agentId);
+  await recordContactChanges(trx, changes, false, [...handOuts.map((h) => h.taken.write), heldWrite(agents.length === 1 ? agents[0]! : agents, 1)]);
+  return handOuts.map(({ taken }) => ({
+    clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
+    phoneNumber: taken.number, holdKind: taken.hold.kind!, holdUntil: taken.hold.until, started: !preview,
+  }));
+}
+
+/**
+ * Several agents served at once, as handOutToAgent would serve each (the answer per agent is the
+ * same: the contact, 'busy' or null). Agents whose one campaign has no cap on lines share one
+ * transaction per campaign (handOutBatch): the engine's round trips are then per batch, not per
+ * agent. The others are served one by one.
+ */
+export async function handOutToAgents(db: Db, requests: { agentId: number; configs: CampaignConfig[] }[], now: number): Promise<Map<number, HandedOut | 'busy' | null>> {
+  const out = new Map<number, HandedOut | 'busy' | null>();
+  const batches = new Map<number, { config: CampaignConfig; agents: number[] }>();
+  const alone: typeof requests = [];
+  for (const request of requests) {
+    const wanted = request.configs.filter((c) => isDialling(c, now) && inAgentMode(c));
+    const [only] = wanted;
+    if (wanted.length === 1 && only!.maxParallel === null) {
+      const batch = batches.get(only!.id) ?? { config: only!, agents: [] };
+      batch.agents.push(request.agentId);
+      batches.set(only!.id, batch);
+    } else {
+      alone.push(request);
+    }
+  }
+  for (const { config, agents } of batches.values()) {
+    for (const [agentId, result] of await handOutBatch(db, config, agents, now)) out.set(agentId, result);
+  }
+  for (const { agentId, configs } of alone) out.set(agentId, await handOutToAgent(db, agentId, configs, now));
+  return out;
+}
+
+/**
+ * One campaign's agents in one transaction, in the locking order of sql/hand-out.ts: the agents
+ * (those another transaction holds are 'busy'), one probe for all of them, each agent's best
+ * candidate in jtel's order that no agent before them in the batch was given, then all those
+ * contacts locked in one statement. An agent whose contact was taken meanwhile (or closed for
+ * want of a number) is served step by step as handOutToAgent does, past the batch's contacts:
+ * the batch gives what serving the agents one by one would give, those served at once first.
+ * One statement records every hand-out.
+ */
+async function handOutBatch(db: Db, config: CampaignConfig, agentIds: number[], now: number): Promise<Map<number, HandedOut | 'busy' | null>> {
+  const out = new Map<number, HandedOut | 'busy' | null>();
+  await db.transaction().execute(async (trx) => {
+    const closed: ContactChangeInput[] = [];
+    const locks = await lockAgents(trx, agentIds);
+    const free: number[] = [];
+    for (const agentId of agentIds) {
+      const lock = locks.get(agentId);
+      if (!lock) out.set(agentId, 'busy');
+      else if (!isFree(lock) || !lock.campaigns.includes(config.id)) out.set(agentId, null);
+      else free.push(agentId);
+    }
+    if (free.length === 0) return;
+    const { zones, kept } = await openZones(trx, config, now, false);
+    const rows = await probeCandidatesFor(trx, config.id, free, zones, new Date(now), PROBE_LIMIT + free.length);
+    const general = rows.filter((r) => r.owner === null).map(asCandidate);
+    const assigned = new Set<number>();
+    const proposals: { contactId: number; agentId: number }[] = [];
+    for (const agentId of free) {
+      const own = rows.filter((r) => r.owner === agentId).map(asCandidate);
+      const best = [...own, ...general]
+        .filter((c) => !assigned.has(c.id) && isEligibleFor(c, agentId, now) && calendar.isOpenAt(config.calendar, c.zone, now))
+        .sort((a, b) => compareHandout(a, b, agentId))[0];
+      if (!best) continue;
+      assigned.add(best.id);
+      proposals.push({ contactId: best.id, agentId });
+    }
+    const locked = new Map((await lockCandidatesFor(trx, proposals, new Date(now))).map((row) => [row.agent, row]));
+    const handOuts: { agentId: number; taken: Taken }[] = [];
+    for (const agentId of free) {
+      const row = locked.get(agentId);
+      let taken = row ? await takeLocked(trx, config, row, now, holdFor(config, agentId, now), closed) : undefined;
+      // Nothing proposed from a kept list of zones: the step by step path looks with a fresh one.
+      if (!taken && (row || rows.length > 0 || kept)) {
+        const ids = (await rankedCandidates(trx, config, agentId, now)).filter((id) => !assigned.has(id));
+        taken = await takeContact(trx, config, ids, agentId, now, holdFor(config, agentId, now), closed);
+        if (taken) assigned.add(taken.row.id);
+      }
+      if (taken) handOuts.push({ agentId, taken });
+      else out.set(agentId, null);
+    }
+    if (handOuts.length === 0) {
+      await recordContactChanges(trx, closed, false);
+      return;
+    }
+    const handed = await recordHandOuts(trx, config, handOuts, closed, now);
+    handOuts.forEach(({ agentId }, i) => out.set(agentId, handed[i]!));
+  });
+  return out;
 }
 
 export interface Lease {

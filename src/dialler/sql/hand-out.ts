@@ -87,6 +87,38 @@ export async function probeCandidates(db: Db, campaignId: number, agentId: numbe
   return rows;
 }
 
+/** A candidate of a batch's probe: `owner` is the agent whose own step proposed it (null: everyone's). */
+export type BatchCandidate = Candidate & { owner: number | null };
+
+/**
+ * probeCandidates for several agents of one campaign at once: everyone's candidates once (enough
+ * per rank and zone for all of them), and each agent's own bound contacts and retry series.
+ */
+export async function probeCandidatesFor(db: Db, campaignId: number, agentIds: readonly number[], openZones: readonly string[], now: Date, limit: number): Promise<BatchCandidate[]> {
+  const general = openZones.length === 0 ? sql`` : sql`
+    SELECT NULL::int AS owner, c.* FROM unnest(${RANKS}::int[]) AS r(rank) CROSS JOIN unnest(${[...openZones]}::text[]) AS z(zone)
+    CROSS JOIN LATERAL (
+      SELECT ${CANDIDATE} FROM dialler_contacts k
+      WHERE k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.bound_user_id IS NULL
+        AND k.due_rank = r.rank AND k.time_zone = z.zone AND k.dt_next_try <= ${now}
+      ORDER BY k.dt_next_try, k.priority DESC, k.id LIMIT ${limit}) c
+    UNION ALL`;
+  const { rows } = await sql<BatchCandidate>`${general}
+    SELECT a.agent AS owner, c.* FROM unnest(${[...agentIds]}::int[]) AS a(agent) CROSS JOIN LATERAL (
+      (SELECT ${CANDIDATE} FROM dialler_contacts k
+        WHERE k.bound_user_id = a.agent AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try <= ${now}
+        ORDER BY k.due_rank, k.dt_next_try LIMIT ${PER_AGENT_OWN})
+      UNION ALL
+      (SELECT ${CANDIDATE} FROM dialler_contacts k
+        WHERE k.last_user_id = a.agent AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.due_rank = 3
+          AND k.bound_user_id IS NULL AND k.dt_next_try <= ${now}
+        ORDER BY k.dt_next_try LIMIT ${PER_AGENT_OWN})) c`.execute(db);
+  return rows;
+}
+
+/** Own candidates per agent and kind a batch's probe proposes. */
+const PER_AGENT_OWN = 8;
+
 export interface AgentLock {
   dialler_held: number;
   acd_held: number;
@@ -104,6 +136,18 @@ export async function lockAgent(db: Db, agentId: number): Promise<AgentLock | un
     FROM agent_states s WHERE s.user_id = ${agentId}
     FOR UPDATE OF s SKIP LOCKED`.execute(db);
   return rows[0];
+}
+
+/** Step 1 for a batch: the agents' rows that no other transaction holds (SKIP LOCKED: theirs are served there). */
+export async function lockAgents(db: Db, agentIds: readonly number[]): Promise<Map<number, AgentLock>> {
+  const { rows } = await sql<AgentLock & { user_id: number }>`
+    SELECT s.user_id, s.dialler_held,
+      (SELECT count(*)::int FROM acd_events e WHERE e.agent_id = s.user_id
+        AND e.status_id IN (${sql.join(CAPACITY_STATUSES.map((x) => sql.lit(x)))})) AS acd_held,
+      ARRAY(SELECT l.campaign_id FROM dialler_campaign_logins l WHERE l.user_id = s.user_id) AS campaigns
+    FROM agent_states s WHERE s.user_id = ANY(${[...agentIds]}::int[])
+    FOR UPDATE OF s SKIP LOCKED`.execute(db);
+  return new Map(rows.map(({ user_id, ...lock }) => [user_id, lock]));
 }
 
 /**
@@ -153,7 +197,26 @@ export async function lockFirstCandidate(db: Db, contactIds: readonly number[], 
   return rows[0];
 }
 
+/**
+ * Step 3 for a batch: each contact proposed to its agent, locked if it is still free for that
+ * agent (as lockCandidate; SKIP LOCKED: one another transaction holds is left out).
+ */
+export async function lockCandidatesFor(db: Db, pairs: readonly { contactId: number; agentId: number }[], now: Date): Promise<(Locked & { agent: number })[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await sql<Locked & { agent: number }>`
+    WITH l AS (
+      SELECT ${STATE_COLUMNS}, nextval('dialler_attempt_ids')::text AS next_attempt_id, c.agent
+      FROM unnest(${pairs.map((p) => p.contactId)}::int[], ${pairs.map((p) => p.agentId)}::int[]) AS c(id, agent)
+      JOIN dialler_contacts k ON k.id = c.id
+      WHERE k.state = 'Waiting' AND k.dt_next_try <= ${now}
+        AND (k.bound_user_id IS NULL OR k.bound_until <= ${now} OR k.bound_user_id = c.agent)
+      FOR UPDATE OF k SKIP LOCKED)
+    SELECT l.*, ARRAY(${blockedAmong(sql`l.client_id`, NUMBERS, now)}) AS blocked FROM l`.execute(db);
+  return rows;
+}
+
 /** The agent now holds one more (or, with -1, one less) dialler contact: the statement, to go with its change (sql/record.ts). */
-export function heldWrite(agentId: number, delta: 1 | -1) {
-  return sql`UPDATE agent_states SET dialler_held = greatest(dialler_held + ${delta}, 0) WHERE user_id = ${agentId}`;
+export function heldWrite(agentId: number | readonly number[], delta: 1 | -1) {
+  const who = typeof agentId === 'number' ? sql`user_id = ${agentId}` : sql`user_id = ANY(${[...agentId]}::int[])`;
+  return sql`UPDATE agent_states SET dialler_held = greatest(dialler_held + ${delta}, 0) WHERE ${who}`;
 }
