@@ -78,7 +78,7 @@ export async function startAttempt(db: Db, clientId: number, actor: DiallerActor
     await recordContactChanges(trx, [change(row, {
       change: 'AttemptStarted', state: 'InProgress', actor: actorName(actor), at: now, attemptId: hold.attemptId,
       userId: row.holder_user_id, phoneIndex: index, phoneNumber: number,
-    })], false, [contactStateWrite(trx, row.id, state, { ...hold, phoneIndex: index, startedAt: now, until: null }, now)]);
+    })], false, [contactStateWrite(row.id, state, { ...hold, phoneIndex: index, startedAt: now, until: null }, now)]);
     return { attemptId: hold.attemptId!, phoneIndex: index, phoneNumber: number };
   });
 }
@@ -109,7 +109,7 @@ async function returnToQueue(trx: Db, row: ContactRow, how: 'Skipped' | 'Release
   const freed = letGo(row);
   await recordContactChanges(trx, [change(row, {
     change: how, state: 'Waiting', actor, at: now, attemptId: row.attempt_id, userId: row.holder_user_id, reason,
-  })], freed.length > 0, [contactStateWrite(trx, row.id, state, NO_HOLD, now), ...freed]);
+  })], freed.length > 0, [contactStateWrite(row.id, state, NO_HOLD, now), ...freed]);
 }
 
 export interface ResultInput {
@@ -178,7 +178,7 @@ export async function postResult(db: Db, clientId: number, actor: DiallerActor, 
       change: 'Result', state: after.state, actor: actorName(actor), at: now, attemptId: hold.attemptId, userId: held.holder_user_id,
       phoneIndex: hold.phoneIndex, phoneNumber: held[`phone_number${hold.phoneIndex! + 1}`] as string, cause: SystemCause[cause],
       resultCodeId: code?.id ?? null, appointmentAt, comment: input.comment ?? null,
-    })], freed.length > 0, [contactStateWrite(trx, held.id, after, NO_HOLD, now), ...freed]);
+    })], freed.length > 0, [contactStateWrite(held.id, after, NO_HOLD, now), ...freed]);
     return 'applied' as const;
   });
 }
@@ -205,7 +205,7 @@ export async function runDueHolds(db: Db, now: number, batch: number): Promise<n
       await recordContactChanges(trx, [change(row, {
         change: 'AttemptStarted', state: 'InProgress', actor: ENGINE_ACTOR, at: now, attemptId: hold.attemptId, userId: row.holder_user_id,
         phoneIndex: hold.phoneIndex, phoneNumber: row[`phone_number${hold.phoneIndex! + 1}`] as string, reason: 'preview time over',
-      })], false, [contactStateWrite(trx, row.id, stateOf(row), started, now)]);
+      })], false, [contactStateWrite(row.id, stateOf(row), started, now)]);
     }
     return rows.length;
   });

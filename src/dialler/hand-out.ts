@@ -7,7 +7,7 @@ import * as calendar from '../domain/dialler-calendar.ts';
 import { calendarWhen, compareHandout, isEligibleFor, pickNumber, type HandoutCandidate, type When } from '../domain/dialler-schedule.ts';
 import type { ContactDiallerState, DueRankId } from '../domain/dialler-contact.ts';
 import { storeKey, type CampaignConfig } from './sql/campaign-config.ts';
-import { contactStateWrite, dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
+import { contactStateWrites, dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold, type StateWrite } from './sql/contact-state.ts';
 import {
   heldWrite, linesInUse, lockAgent, lockAgents, lockCandidatesFor, lockFirstCandidate, probeCandidates, probeCandidatesFor, waitingZones,
   type AgentLock, type Candidate, type Locked,
@@ -87,7 +87,7 @@ async function rankedCandidates(db: Db, config: CampaignConfig, agentId: number 
   return candidates.sort((a, b) => compareHandout(a, b, agentId)).map((c) => c.id);
 }
 
-type Taken = { row: ContactRow; hold: Hold; phoneIndex: number; number: string; write: ReturnType<typeof contactStateWrite> };
+type Taken = { row: ContactRow; hold: Hold; phoneIndex: number; number: string; write: StateWrite };
 type HoldOf = (row: ContactRow, attemptId: string) => Hold;
 
 /**
@@ -110,7 +110,7 @@ async function takeLocked(trx: Db, config: CampaignConfig, row: Locked, now: num
     return undefined;
   }
   const h = { ...hold(row, row.next_attempt_id), phoneIndex };
-  return { row, hold: h, phoneIndex, number: state.phones[phoneIndex].number!, write: contactStateWrite(trx, row.id, state, h, now) };
+  return { row, hold: h, phoneIndex, number: state.phones[phoneIndex].number!, write: { contactId: row.id, state, hold: h } };
 }
 
 /** Takes the first of `ids` that is still free and has a number (takeLocked), in their order. */
@@ -196,7 +196,7 @@ async function recordHandOuts(trx: Db, config: CampaignConfig, handOuts: { agent
     if (!preview) changes.push({ ...base, change: 'AttemptStarted', reason: config.mode === 'Progressive' ? 'progressive' : 'no preview time' });
   }
   const agents = handOuts.map((h) => h.agentId);
-  await recordContactChanges(trx, changes, false, [...handOuts.map((h) => h.taken.write), heldWrite(agents.length === 1 ? agents[0]! : agents, 1)]);
+  await recordContactChanges(trx, changes, false, [contactStateWrites(handOuts.map((h) => h.taken.write), now), heldWrite(agents.length === 1 ? agents[0]! : agents, 1)]);
   return handOuts.map(({ taken }) => ({
     clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
     phoneNumber: taken.number, holdKind: taken.hold.kind!, holdUntil: taken.hold.until, started: !preview,
@@ -318,7 +318,7 @@ export async function claimForDialler(db: Db, config: CampaignConfig, count: num
       }), closed);
       if (taken) {
         // Written now: a fresh probe below must not propose it again (our own lock does not hide it).
-        await taken.write.execute();
+        await contactStateWrites([taken.write], now).execute(trx);
         contacts.push({
           clientId: config.clientId, campaignId: config.id, contactId: taken.row.id, attemptId: taken.hold.attemptId!, phoneIndex: taken.phoneIndex,
           phoneNumber: taken.number, holdKind: 'External', holdUntil: until, started: true,

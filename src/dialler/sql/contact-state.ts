@@ -92,44 +92,65 @@ export const NO_HOLD: Hold = { kind: null, userId: null, leaseId: null, until: n
  * 'InProgress' exactly while it has a hold: the state is derived here, so the two cannot part.
  */
 export async function saveContactState(db: Db, contactId: number, s: ContactDiallerState, hold: Hold, now: number): Promise<void> {
-  await contactStateWrite(db, contactId, s, hold, now).execute();
+  await contactStateWrite(contactId, s, hold, now).execute(db);
 }
 
 /** saveContactState's statement, not yet run: to go with the change it records (sql/record.ts). */
-export function contactStateWrite(db: Db, contactId: number, s: ContactDiallerState, hold: Hold, now: number) {
-  const state = hold.kind !== null ? 'InProgress' : s.state === 'InProgress' ? 'Waiting' : s.state;
-  const phones = Object.fromEntries(s.phones.flatMap((p, i) => [
-    [`n_tries_phone_number${i + 1}`, p.tries],
-    [`n_phone_number${i + 1}_last_cause`, p.lastCause],
-    [`b_phone_number${i + 1}_invalid`, p.invalid],
-  ]));
-  return db.updateTable('dialler_contacts').set({
-    ...phones,
-    state,
-    due_rank: s.dueRank,
-    dt_next_try: s.nextTryAt === -Infinity ? '-infinity' : new Date(s.nextTryAt),
-    n_tries: s.tries,
-    n_tries_day: s.triesDay,
-    tries_day: s.triesDate,
-    next_phone_index: s.nextPhoneIndex,
-    reserved_user_id: s.reservedUserId,
-    follow_up_user_id: s.followUpUserId,
-    follow_up_at: at(s.followUpAt),
-    bound_user_id: s.boundUserId,
-    bound_until: at(s.boundUntil),
-    last_user_id: s.lastUserId,
-    result_code_id: s.resultCodeId,
-    result_export_key: s.resultExportKey,
-    closed_reason: s.closedReason,
-    hold_kind: hold.kind,
-    holder_user_id: hold.userId,
-    lease_id: hold.leaseId,
-    hold_until: at(hold.until),
-    attempt_id: hold.attemptId,
-    attempt_phone_index: hold.phoneIndex,
-    attempt_started_at: at(hold.startedAt),
-    updated_at: new Date(now),
-  }).where('id', '=', contactId);
+export function contactStateWrite(contactId: number, s: ContactDiallerState, hold: Hold, now: number) {
+  return contactStateWrites([{ contactId, state: s, hold }], now);
+}
+
+/** A contact's new state and hold, for contactStateWrites. */
+export interface StateWrite {
+  contactId: number;
+  state: ContactDiallerState;
+  hold: Hold;
+}
+
+type Column = [name: string, type: string, value: (w: StateWrite) => unknown];
+
+// Every column of the state, with its type (the VALUES list below needs them spelled out).
+const WRITTEN: Column[] = [
+  ...SLOTS.flatMap((n): Column[] => [
+    [`n_tries_phone_number${n}`, 'int', (w) => w.state.phones[n - 1]!.tries],
+    [`n_phone_number${n}_last_cause`, 'int', (w) => w.state.phones[n - 1]!.lastCause],
+    [`b_phone_number${n}_invalid`, 'boolean', (w) => w.state.phones[n - 1]!.invalid],
+  ]),
+  ['state', 'text', (w) => (w.hold.kind !== null ? 'InProgress' : w.state.state === 'InProgress' ? 'Waiting' : w.state.state)],
+  ['due_rank', 'smallint', (w) => w.state.dueRank],
+  ['dt_next_try', 'timestamptz', (w) => (w.state.nextTryAt === -Infinity ? '-infinity' : new Date(w.state.nextTryAt))],
+  ['n_tries', 'int', (w) => w.state.tries],
+  ['n_tries_day', 'int', (w) => w.state.triesDay],
+  ['tries_day', 'date', (w) => w.state.triesDate],
+  ['next_phone_index', 'smallint', (w) => w.state.nextPhoneIndex],
+  ['reserved_user_id', 'int', (w) => w.state.reservedUserId],
+  ['follow_up_user_id', 'int', (w) => w.state.followUpUserId],
+  ['follow_up_at', 'timestamptz', (w) => at(w.state.followUpAt)],
+  ['bound_user_id', 'int', (w) => w.state.boundUserId],
+  ['bound_until', 'timestamptz', (w) => at(w.state.boundUntil)],
+  ['last_user_id', 'int', (w) => w.state.lastUserId],
+  ['result_code_id', 'int', (w) => w.state.resultCodeId],
+  ['result_export_key', 'text', (w) => w.state.resultExportKey],
+  ['closed_reason', 'text', (w) => w.state.closedReason],
+  ['hold_kind', 'text', (w) => w.hold.kind],
+  ['holder_user_id', 'int', (w) => w.hold.userId],
+  ['lease_id', 'uuid', (w) => w.hold.leaseId],
+  ['hold_until', 'timestamptz', (w) => at(w.hold.until)],
+  ['attempt_id', 'bigint', (w) => w.hold.attemptId],
+  ['attempt_phone_index', 'smallint', (w) => w.hold.phoneIndex],
+  ['attempt_started_at', 'timestamptz', (w) => at(w.hold.startedAt)],
+];
+const SET = sql.raw(WRITTEN.map(([name]) => `${name} = v.${name}`).join(', '));
+const NAMES = sql.raw(WRITTEN.map(([name]) => name).join(', '));
+
+/**
+ * The new states of several contacts in one statement (one UPDATE over a VALUES list: a batch of
+ * hand-outs writes all its holds at once).
+ */
+export function contactStateWrites(writes: readonly StateWrite[], now: number) {
+  const rows = writes.map((w) => sql`(${w.contactId}::int, ${sql.join(WRITTEN.map(([, type, value]) => sql`${value(w)}::${sql.raw(type)}`))})`);
+  return sql`UPDATE dialler_contacts k SET ${SET}, updated_at = ${new Date(now)}
+    FROM (VALUES ${sql.join(rows)}) AS v(id, ${NAMES}) WHERE k.id = v.id`;
 }
 
 export function holdOf(row: ContactRow): Hold {

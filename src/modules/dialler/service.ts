@@ -127,7 +127,7 @@ export async function reserveContact(db: Db, clientId: number, agentId: number, 
     await recordContactChanges(trx, [{
       clientId, campaignId: config.id, contactId, change: 'HandedOut', state: 'InProgress', actor: `agent ${agentId}`, at: now,
       attemptId: row.next_attempt_id, userId: agentId, phoneIndex, phoneNumber: state.phones[phoneIndex].number, reason: 'reserved',
-    }], false, [contactStateWrite(trx, row.id, state, {
+    }], false, [contactStateWrite(row.id, state, {
       kind: 'Manual', userId: agentId, leaseId: null, until: null, attemptId: row.next_attempt_id, phoneIndex, startedAt: null,
     }, now), heldWrite(agentId, 1)]);
     return {
