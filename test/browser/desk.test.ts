@@ -15,8 +15,8 @@ after(async () => world?.close());
 
 async function readyAgent(groups: number[]) {
   const agent = await tenant.user('agent', groups);
-  await tenant.ready(agent.uid, groups);
-  return agent;
+  const token = await tenant.ready(agent.uid, groups);
+  return { ...agent, token };
 }
 
 it('shows an event created over the API as an offer within 1 s, with a running countdown and a title cue', async () => {
@@ -68,23 +68,35 @@ it('moves an offer whose countdown ran out to the next agent', async () => {
   await b.context.close();
 });
 
-it('works an event: accept, seen, comment, remind in the client\'s zone, forward, done — with every field and the history', async () => {
-  const group = await tenant.group({ OfferTimeoutSeconds: 60 });
-  const other = await tenant.group();
+it('works an event: accept, seen, comment, remind in the client\'s zone, forward, done — with every field, comments and history, live', async () => {
+  const group = await tenant.group({ Name: 'Complaints', OfferTimeoutSeconds: 60 });
+  const other = await tenant.group({ Name: 'Escalations' });
   const agent = await readyAgent([group, other]);
   const { context, page } = await signedIn(tenant, agent.uid);
   const id = await tenant.event(group, { Subject: 'Please call back', Body: 'Line one\nLine two', CrmURL: 'https://crm.example.com/t/1', UserData: 'Ticket 1' });
+  // The offer names its group.
+  await page.getByRole('listitem', { name: `Event #${id}` }).getByText('Complaints').waitFor();
   await page.getByRole('button', { name: `Accept #${id}` }).click();
   const detail = page.getByRole('region', { name: `Event #${id}: Please call back` });
   await detail.waitFor();
   await detail.locator('pre.body').filter({ hasText: 'Line one' }).waitFor();
   await detail.getByRole('link', { name: 'Ticket 1' }).waitFor();
   for (const field of ['Sender', 'dtCreated', 'Priority', 'AcdGroupsID', 'dtOfferExpires']) await detail.getByText(field, { exact: true }).first().waitFor();
-  await detail.getByRole('button', { name: 'Mark seen' }).click();
-  await until(async () => (await tenant.eventRecord(id)).AcdEventStatusID === 30, 'status Seen');
+  await detail.getByText('No comments.').waitFor();
+  const history = detail.locator('table.history');
+  await history.getByRole('cell', { name: 'Offered → New' }).waitFor();
+  // Marked seen with a comment elsewhere (the agent's softphone integration): comment and history
+  // follow on the desk without reloading.
+  await tenant.api('POST', `/agents/me/events/${id}/seen`, { Comment: 'Customer called again' }, agent.token);
+  const comments = detail.locator('ul.comments');
+  await comments.getByRole('listitem').filter({ hasText: 'Customer called again' }).waitFor({ timeout: 2000 });
+  await history.getByRole('cell', { name: 'New → Seen' }).waitFor();
   await detail.getByLabel('Comment').fill('Called, no answer');
   await detail.getByRole('button', { name: 'Add comment' }).click();
   await detail.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await comments.getByRole('listitem').filter({ hasText: 'Called, no answer' }).waitFor();
+  assert.equal(await comments.getByRole('listitem').count(), 2);
+  assert.equal(await detail.getByText('Not available.').count(), 0);
   // Remind: the picker is on the client's wall clock; the server keeps exactly that local time.
   const remind = detail.getByLabel(/Remind at \(time zone Europe\/Berlin\)/);
   const value = await remind.inputValue();
@@ -94,12 +106,16 @@ it('works an event: accept, seen, comment, remind in the client\'s zone, forward
     const e = await tenant.eventRecord(id);
     return e.AcdEventStatusID === 40 && e.dtRemind.startsWith(value);
   }, 'status Remind at the picked time');
-  await page.getByRole('region', { name: `Event #${id}: Please call back` }).getByText('Remind', { exact: false }).first().waitFor();
-  // Forward to the other group; it comes back as an offer (the agent is in that group too): done.
-  await detail.getByLabel('Group').selectOption(String(other));
+  await history.getByRole('cell', { name: 'Seen → Remind' }).waitFor();
+  // Forward to the other group, chosen by name; it comes back as an offer (the agent is in that group too): done.
+  const forwardTo = detail.getByLabel('Group');
+  assert.deepEqual(await forwardTo.locator('option').allInnerTexts(), ['Complaints', 'Escalations']);
+  await forwardTo.selectOption({ label: 'Escalations' });
   await detail.getByRole('button', { name: 'Forward' }).click();
+  await page.getByRole('listitem', { name: `Event #${id}` }).getByText('Escalations').waitFor();
   await page.getByRole('button', { name: `Accept #${id}` }).click();
   await detail.getByRole('button', { name: 'Done' }).waitFor();
+  await comments.getByRole('listitem').filter({ hasText: 'Customer called again' }).waitFor();
   await detail.getByLabel('Comment').fill('All settled');
   await detail.getByRole('button', { name: 'Done' }).click();
   await until(async () => (await tenant.eventRecord(id)).AcdEventStatusID === 99, 'status Done');
@@ -152,7 +168,10 @@ it('logs in and out of the ACD and groups by keyboard; passes axe with an offer 
   await page.getByRole('button', { name: 'ACD: Log in' }).focus();
   await page.keyboard.press('Enter');
   await page.getByText('Logged in to the ACD').waitFor();
-  const groupButton = page.getByRole('button', { name: new RegExp(`#${group}|Support`) });
+  // Groups by name, never by number.
+  const groupButton = page.getByRole('button', { name: /^Support \(EN\): / });
+  assert.equal(await groupButton.innerText(), 'Support (EN): logged out');
+  assert.equal(await page.getByRole('region', { name: 'ACD' }).getByText(`#${group}`).count(), 0);
   assert.equal(await groupButton.getAttribute('aria-pressed'), 'false');
   await groupButton.focus();
   await page.keyboard.press('Space');
@@ -160,15 +179,23 @@ it('logs in and out of the ACD and groups by keyboard; passes axe with an offer 
   const held = await tenant.event(group, { Subject: 'Invoice question', Body: 'Dear team,\nmy invoice 4711 shows the wrong amount.' });
   await page.getByRole('button', { name: `Accept #${held}` }).click();
   const offered = await tenant.event(group, { Subject: 'Callback please', AcdEventTypesID: 3, Sender: '4930123456' });
-  await page.getByRole('listitem', { name: `Event #${offered}` }).waitFor();
+  await page.getByRole('listitem', { name: `Event #${offered}` }).getByText('Support (EN)').waitFor();
+  const detail = page.getByRole('region', { name: `Event #${held}: Invoice question` });
+  await detail.getByLabel('Comment').fill('Checked the invoice: the discount is missing.');
+  await detail.getByRole('button', { name: 'Add comment' }).click();
+  await detail.locator('ul.comments').getByText('the discount is missing').waitFor();
+  await detail.getByRole('definition').filter({ hasText: 'Support (EN)' }).waitFor();
   await assertAccessible(page, 'the agent desk');
   await page.screenshot({ path: 'docs/screenshots/desk.png', fullPage: true });
+  await detail.getByRole('button', { name: 'Mark seen' }).click();
+  await detail.locator('table.history').getByRole('cell', { name: 'New → Seen' }).waitFor();
+  await until(async () => (await tenant.eventRecord(held)).AcdEventStatusID === 30, 'status Seen');
   await page.getByRole('button', { name: 'ACD: Log out' }).click();
   await page.getByText('Logged out of the ACD').waitFor();
   await context.close();
 });
 
-it('dialler preview: campaign login, the contact with its countdown, call, result; skip', async () => {
+it('dialler preview in German: campaign login by name, the contact with its numbers, history and countdown, call, result by code; skip', async () => {
   const group = await tenant.group();
   const agent = await tenant.user('agent', [group]);
   const allWeek = [1, 2, 3, 4, 5, 6, 7].map((Weekday) => ({ Weekday, From: '00:00', To: '24:00' }));
@@ -179,30 +206,42 @@ it('dialler preview: campaign login, the contact with its countdown, call, resul
       { ExportKey: 'NOINT', DiallerResultCodesTypesID: 2, Content: { 1: 'Not interested', 2: 'Kein Interesse' } },
     ],
   })).records[0];
-  for (const n of ['1', '2']) await tenant.api('POST', '/dialler/contacts/import', { Name: `Lead ${n}`, DiallerCampaignsID: campaign.ID, PhoneNumber1: `4930777000${n}` });
-  const { context, page } = await signedIn(tenant, agent.uid);
+  for (const n of ['1', '2']) {
+    await tenant.api('POST', '/dialler/contacts/import', {
+      Name: `Lead ${n}`, FirstName: 'Lena', DiallerCampaignsID: campaign.ID, PhoneNumber1: `4930777000${n}`, PhoneNumber2: `0171555000${n}`, UserData: `CUST-${n}`,
+    });
+  }
+  const { context, page } = await signedIn(tenant, agent.uid, { locale: 'de-DE' });
   const panel = page.getByRole('region', { name: 'Dialler' });
-  await panel.getByText('No contact in hand.').waitFor();
-  const login = panel.getByLabel('Campaign');
-  if (await login.evaluate((e) => e.tagName === 'SELECT')) await login.selectOption({ label: 'Winback' });
-  else await login.fill(String(campaign.ID));
-  await panel.getByRole('button', { name: 'Log in' }).click();
-  const held = panel.getByRole('group', { name: /Contact #\d+/ });
+  await panel.getByText('Kein Kontakt in Bearbeitung.').waitFor();
+  await panel.getByText('An keiner Kampagne angemeldet.').waitFor();
+  // Chosen from the campaigns the agent may join, by name.
+  await panel.getByLabel('Kampagne').selectOption({ label: 'Winback (Preview)' });
+  await panel.getByRole('button', { name: 'Anmelden' }).click();
+  await panel.getByRole('button', { name: 'Abmelden Winback' }).waitFor();
+  const held = panel.getByRole('group', { name: /Kontakt #\d+/ });
   await held.waitFor({ timeout: 5000 });
-  await held.getByText(/preview ends in \d+ s/).waitFor();
+  await held.getByRole('heading', { name: /^Lena Lead [12]$/ }).waitFor();
+  await held.getByText(/Vorschau endet in \d+ s/).waitFor();
+  await held.getByText(/Nummer 2: 0171555000[12]/).waitFor();
+  await held.getByText(/CUST-[12]/).waitFor();
+  await held.locator('ol.contact-history').getByRole('listitem').filter({ hasText: 'HandedOut' }).first().waitFor();
+  await page.screenshot({ path: 'docs/screenshots/dialler.png', fullPage: true });
   const firstName = await held.getAttribute('aria-label');
-  // Skip the first; the next one comes; call it and save its result.
-  await held.getByRole('button', { name: 'Skip' }).click();
+  // Skip the first; the next one comes; call it and save its result, a code in German.
+  await held.getByRole('button', { name: 'Überspringen' }).click();
   await until(async () => (await held.getAttribute('aria-label').catch(() => null)) !== firstName && (await held.count()) === 1, 'the next contact', 5000);
   const contactId = Number(/#(\d+)/.exec((await held.getAttribute('aria-label'))!)![1]);
-  await held.getByRole('button', { name: 'Call' }).click();
-  const code = held.getByLabel('Result code');
+  await held.getByRole('heading', { name: /^Lena Lead [12]$/ }).waitFor();
+  await held.getByRole('button', { name: 'Anrufen' }).click();
+  const code = held.getByLabel('Ergebniscode');
   await code.waitFor();
-  if (await code.evaluate((e) => e.tagName === 'SELECT')) await code.selectOption({ label: 'Sold (Completion)' });
-  else await code.fill('SOLD');
-  await held.getByLabel('Comment').fill('Signed for a year');
-  await held.getByRole('button', { name: 'Save result' }).click();
-  await until(async () => (await tenant.api('GET', `/dialler/contacts/${contactId}`)).records[0].ResultCodesExportKey === 'SOLD', 'the result saved');
+  const options = await code.locator('option').allInnerTexts();
+  for (const text of ['Verkauft (Abschluss)', 'Kein Interesse (Abbruch)', 'Besetzt', 'Keine Antwort']) assert.ok(options.includes(text), `${text} in ${options}`);
+  await code.selectOption({ label: 'Verkauft (Abschluss)' });
+  await held.getByLabel('Kommentar').fill('Für ein Jahr verlängert');
   await assertAccessible(page, 'the desk with the dialler');
+  await held.getByRole('button', { name: 'Ergebnis speichern' }).click();
+  await until(async () => (await tenant.api('GET', `/dialler/contacts/${contactId}`)).records[0].ResultCodesExportKey === 'SOLD', 'the result saved');
   await context.close();
 });

@@ -84,14 +84,20 @@ export class Tenant {
     return { id, uid };
   }
 
-  /** Logs the agent in to the ACD and the groups through the agent API (its own token). */
-  async ready(uid: string, groups: number[]): Promise<void> {
+  /** An agent session token of the agent API (what an agent's softphone integration holds). */
+  async agentToken(uid: string): Promise<string> {
     const login = await fetch(`${this.world.base}/rest/v1.0/${this.id}/agents/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ UID: uid, Password: PASSWORD }),
     });
-    const token = (await login.json()).records[0].Token;
+    return (await login.json()).records[0].Token;
+  }
+
+  /** Logs the agent in to the ACD and the groups through the agent API (its own token); returns the token. */
+  async ready(uid: string, groups: number[]): Promise<string> {
+    const token = await this.agentToken(uid);
     await this.api('POST', '/agents/me/acd/login', undefined, token);
     for (const g of groups) await this.api('POST', `/agents/me/groups/${g}/login`, undefined, token);
+    return token;
   }
 
   async event(groupId: number, fields: Record<string, unknown> = {}): Promise<number> {

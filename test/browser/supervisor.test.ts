@@ -42,7 +42,7 @@ it('agent and supervisor at once: accept → done shows on the wallboard live', 
 });
 
 it('reassign from the supervisor reaches the other agent\'s desk; force logout reaches the agent', async () => {
-  const group = await tenant.group({ OfferTimeoutSeconds: 60 });
+  const group = await tenant.group({ Name: 'Returns', OfferTimeoutSeconds: 60 });
   const first = await tenant.user('agent', [group]);
   const second = await tenant.user('agent', [group]);
   await tenant.ready(first.uid, [group]);
@@ -69,10 +69,20 @@ it('reassign from the supervisor reaches the other agent\'s desk; force logout r
   await b.page.getByRole('listitem', { name: `Event #${id}` }).waitFor({ timeout: 3000 });
   await assertAccessible(boss.page, 'the event search with detail');
 
+  // The agents view works out the work in hand from the event list alone (AgentUsersID): no
+  // request per event for its history.
+  const asked: string[] = [];
+  boss.page.on('request', (r) => asked.push(new URL(r.url()).pathname));
   await boss.page.getByRole('button', { name: 'Agents' }).click();
   const row = boss.page.locator(`tr[data-agent="${second.uid}"]`);
   await row.getByText(`#${id} Offered Move me`).waitFor();
+  await row.getByRole('cell', { name: 'Returns', exact: true }).waitFor();
   await assertAccessible(boss.page, 'the agents list');
+  // Accepted on the second desk, it shows as in hand there, live.
+  await b.page.getByRole('button', { name: `Accept #${id}` }).click();
+  await row.getByText(`#${id} New Move me`).waitFor({ timeout: 3000 });
+  assert.equal(await boss.page.locator(`tr[data-agent="${first.uid}"]`).getByText(`#${id}`).count(), 0);
+  assert.deepEqual(asked.filter((p) => p.endsWith('/history')), []);
   await row.getByRole('button', { name: `Force logout ${second.uid}` }).click();
   await b.page.getByText('Logged out of the ACD').waitFor({ timeout: 3000 });
   await row.getByText('logged out').waitFor();

@@ -9,7 +9,6 @@ import { EventWork } from './event-work.tsx';
 import { DiallerPanel } from './dialler.tsx';
 
 type Agent = Schemas['Agent'];
-type Group = Schemas['AcdGroup'];
 
 export function Desk({ setOnline }: { setOnline: (online: boolean) => void }) {
   const { t, session } = useConsole();
@@ -17,7 +16,6 @@ export function Desk({ setOnline }: { setOnline: (online: boolean) => void }) {
   const path = { ClientsID };
   const [agent, setAgent] = useState<Agent | null>(null);
   const [items, setItems] = useState<WorkItem[]>([]);
-  const [groupNames, setGroupNames] = useState<Map<number, string>>(new Map());
   const [selected, setSelected] = useState<number | null>(null);
   const [version, setVersion] = useState(0);
   const [error, act] = useAction();
@@ -36,9 +34,6 @@ export function Desk({ setOnline }: { setOnline: (online: boolean) => void }) {
 
   useEffect(() => {
     void load();
-    // Group names where the session may read them; the desk works with numbers otherwise.
-    api.GET('/rest/v1.0/{ClientsID}/acd/groups', { params: { path } })
-      .then((r) => setGroupNames(new Map(records(r).map((g: Group) => [g.ID, g.Name])))).catch(() => undefined);
   }, [load]);
 
   const online = useLive(`/rest/v1.0/${ClientsID}/agents/me/stream`, load);
@@ -52,6 +47,9 @@ export function Desk({ setOnline }: { setOnline: (online: boolean) => void }) {
     document.title = offers.length > 0 ? t('offerCue', offers.length) : `${t('desk')} — ${t('appName')}`;
   }, [offers.length, t]);
 
+  // The agent record names the agent's groups; a group outside them (an event forwarded from
+  // elsewhere) keeps its number.
+  const groupNames = new Map((agent?.AcdGroups ?? []).map((g) => [g.AcdGroupsID, g.Name]));
   const groupName = (id: number | null) => (id === null ? '—' : groupNames.get(id) ?? `#${id}`);
   const post = async (run: Promise<{ data?: unknown; error?: unknown; response: Response }>) => {
     if (await act(async () => must(await run))) await load();

@@ -148,7 +148,7 @@ function EventDetail({ event, version, groups, agents, close }: {
       <EventDataView xml={event.EventData} />
       <details open>
         <summary>{t('fields')}</summary>
-        <EventFields event={event} />
+        <EventFields event={event} groupName={(id) => groups.find((g) => g.ID === id)?.Name ?? `#${id}`} />
       </details>
       <EventRecordTrail eventId={event.ID} version={version} />
     </Section>

@@ -78,9 +78,9 @@ export function EventWork({ item, version, groups, groupName, reload }: Props) {
       <EventDataView xml={item.EventData} />
       <details open>
         <summary>{t('fields')}</summary>
-        <EventFields event={item} />
+        <EventFields event={item} groupName={groupName} />
       </details>
-      <EventRecordTrail eventId={item.ID} version={version} />
+      <EventRecordTrail eventId={item.ID} version={version} mine />
     </Section>
   );
 }

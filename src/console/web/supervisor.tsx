@@ -82,19 +82,21 @@ function Wallboard({ version }: { version: number }) {
 }
 
 type Agent = Schemas['Agent'];
+/** The statuses of work an agent holds: offered, new, seen, remind. */
 const HELD = [10, 20, 30, 40];
 
-/** Who holds which open event: the newest history entry of each names its holder. */
+/**
+ * Who holds which open event: the list names the holder (AgentUsersID) of every event, so one
+ * list per held status, grouped by holder, is all it takes.
+ */
 async function workInHand(ClientsID: number): Promise<Map<number, AcdEvent[]>> {
   const open = (await Promise.all(HELD.map(async (status) => records(await api.GET('/rest/v1.0/{ClientsID}/acd/events', {
-    params: { path: { ClientsID }, query: { AcdEventStatusID: status, limitPageSize: 50, orderBy: 'dtCreated', ascending: false } },
+    params: { path: { ClientsID }, query: { AcdEventStatusID: status, limitPageSize: 1000, orderBy: 'dtCreated', ascending: true } },
   }))))).flat();
   const byAgent = new Map<number, AcdEvent[]>();
-  await Promise.all(open.map(async (event) => {
-    const history = records(await api.GET('/rest/v1.0/{ClientsID}/acd/events/event/{AcdEventsID}/history', { params: { path: { ClientsID, AcdEventsID: event.ID } } }));
-    const holder = history.at(-1)?.UsersID;
-    if (holder != null) byAgent.set(holder, [...(byAgent.get(holder) ?? []), event]);
-  }));
+  for (const event of open) {
+    if (event.AgentUsersID !== null) byAgent.set(event.AgentUsersID, [...(byAgent.get(event.AgentUsersID) ?? []), event]);
+  }
   return byAgent;
 }
 
@@ -103,17 +105,14 @@ function Agents({ version }: { version: number }) {
   const ClientsID = session.ClientsID;
   const [agents, setAgents] = useState<Agent[] | null>(null);
   const [work, setWork] = useState<Map<number, AcdEvent[]>>(new Map());
-  const [groups, setGroups] = useState<Map<number, string>>(new Map());
   const [error, act] = useAction();
   const load = () => act(async () => {
-    const [list, held, groupList] = await Promise.all([
+    const [list, held] = await Promise.all([
       api.GET('/rest/v1.0/{ClientsID}/agents', { params: { path: { ClientsID } } }),
       workInHand(ClientsID),
-      api.GET('/rest/v1.0/{ClientsID}/acd/groups', { params: { path: { ClientsID } } }),
     ]);
     setAgents(records(list));
     setWork(held);
-    setGroups(new Map(records(groupList).map((g) => [g.ID, g.Name])));
   });
   useEffect(() => {
     void load();
@@ -129,7 +128,7 @@ function Agents({ version }: { version: number }) {
               <tr key={a.UsersID} data-agent={a.UID}>
                 <th scope="row">{a.UID}</th>
                 <td>{a.bLoggedIn ? t('loggedIn') : t('loggedOut')}</td>
-                <td>{a.AcdGroups.filter((g) => g.bLoggedIn).map((g) => groups.get(g.AcdGroupsID) ?? `#${g.AcdGroupsID}`).join(', ') || '—'}</td>
+                <td>{a.AcdGroups.filter((g) => g.bLoggedIn).map((g) => g.Name).join(', ') || '—'}</td>
                 <td>{(work.get(a.UsersID) ?? []).map((e) => `#${e.ID} ${t.status(e.AcdEventStatusID)} ${e.Subject}`).join('; ') || '—'}</td>
                 <td>
                   {a.bLoggedIn && (

@@ -2,7 +2,7 @@
 // its comments and history.
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
-import { api, ApiError, messageOf, must, type AcdEvent, type ConsoleSession, type Schemas, type WorkItem } from './api.ts';
+import { api, messageOf, must, type AcdEvent, type ConsoleSession, type Schemas, type WorkItem } from './api.ts';
 import type { Translator } from './i18n.ts';
 
 export interface ConsoleContext {
@@ -51,7 +51,7 @@ export function Section({ title, children, id }: { title: string; children: Comp
 const show = (value: unknown) => (value === null || value === undefined ? '—' : String(value));
 
 /** Every field of the event, as text. */
-export function EventFields({ event }: { event: AcdEvent | WorkItem }) {
+export function EventFields({ event, groupName }: { event: AcdEvent | WorkItem; groupName?: (id: number) => string }) {
   const { t } = useConsole();
   return (
     <dl class="fields" aria-label={t('fields')}>
@@ -62,6 +62,7 @@ export function EventFields({ event }: { event: AcdEvent | WorkItem }) {
             {show(value)}
             {key === 'AcdEventStatusID' && typeof value === 'number' ? ` (${t.status(value)})` : ''}
             {key === 'AcdEventTypesID' && typeof value === 'number' ? ` (${t.type(value)})` : ''}
+            {key === 'AcdGroupsID' && typeof value === 'number' && groupName ? ` (${groupName(value)})` : ''}
           </dd>
         </div>
       ))}
@@ -117,28 +118,29 @@ type Comment = Schemas['AcdEventComment'];
 type History = Schemas['AcdEventHistory'];
 
 /**
- * Whether the session was refused an event's comments and history (403: today an agent's session
- * reaches /agents/me only). Asked once per page, not on every change.
+ * Comments and history of an event, reloaded whenever `version` changes (the view bumps it on
+ * every change its stream reports). An agent reads them through /agents/me (events they hold or
+ * held), a supervisor through the client's event endpoints.
  */
-const trailRefused = new Set<string>();
-
-/** Comments and history of an event, reloaded whenever `version` changes. */
-export function EventRecordTrail({ eventId, version }: { eventId: number; version: number }) {
+export function EventRecordTrail({ eventId, version, mine = false }: { eventId: number; version: number; mine?: boolean }) {
   const { t, session } = useConsole();
   const [comments, setComments] = useState<Comment[] | null>(null);
   const [history, setHistory] = useState<History[] | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
   useEffect(() => {
-    const who = `${session.ClientsID}:${session.UsersID}`;
-    if (trailRefused.has(who)) return setFailed('refused');
+    let current = true;
     const params = { params: { path: { ClientsID: session.ClientsID, AcdEventsID: eventId } } };
-    const failed = (e: unknown) => {
-      if (e instanceof ApiError && e.status === 403) trailRefused.add(who);
-      setFailed(messageOf(e));
+    const failed = (e: unknown) => current && setFailed(messageOf(e));
+    const [commentsOf, historyOf] = mine
+      ? [api.GET('/rest/v1.0/{ClientsID}/agents/me/events/{AcdEventsID}/comments', params), api.GET('/rest/v1.0/{ClientsID}/agents/me/events/{AcdEventsID}/history', params)]
+      : [api.GET('/rest/v1.0/{ClientsID}/acd/events/event/{AcdEventsID}/comments', params), api.GET('/rest/v1.0/{ClientsID}/acd/events/event/{AcdEventsID}/history', params)];
+    commentsOf.then((r) => current && setComments(must(r).records), failed);
+    historyOf.then((r) => current && setHistory(must(r).records), failed);
+    // An answer to an older version must not overwrite a newer one.
+    return () => {
+      current = false;
     };
-    api.GET('/rest/v1.0/{ClientsID}/acd/events/event/{AcdEventsID}/comments', params).then((r) => setComments(must(r).records), failed);
-    api.GET('/rest/v1.0/{ClientsID}/acd/events/event/{AcdEventsID}/history', params).then((r) => setHistory(must(r).records), failed);
-  }, [eventId, version, session.ClientsID, session.UsersID]);
+  }, [eventId, version, mine, session.ClientsID]);
   return (
     <div class="trail">
       <h3>{t('comments')}</h3>
@@ -152,7 +154,7 @@ export function EventRecordTrail({ eventId, version }: { eventId: number; versio
       <h3>{t('history')}</h3>
       {history === null ? <p>{failed ? t('notAvailable') : t('loading')}</p> : (
         <table class="history">
-          <thead><tr><th scope="col">{t('created')}</th><th scope="col">{t('status')}</th><th scope="col">{t('agent')}</th><th scope="col">Actor</th><th scope="col">Reason</th></tr></thead>
+          <thead><tr><th scope="col">{t('created')}</th><th scope="col">{t('status')}</th><th scope="col">{t('agent')}</th><th scope="col">{t('actor')}</th><th scope="col">{t('reason')}</th></tr></thead>
           <tbody>
             {history.map((h) => (
               <tr key={h.ID}>
