@@ -7,6 +7,8 @@
 //   npm run bench:dialler -- --postgres                     (PostgreSQL: a fresh database on DATABASE_URL's
 //   TEST_DATABASE_URL=postgres://… npm run bench:dialler     server, or TEST_DATABASE_URL's; default local)
 //   BENCH_SECONDS=600 BENCH_AGENTS=32 BENCH_CONTACTS=1000000 npm run bench:dialler -- --postgres
+//   BENCH_RATE=500 npm run bench:dialler -- --postgres   (agents talk AGENTS/RATE s on average
+//                                                         before their result: the wait at that rate)
 //
 // What is measured, in this process, on the store's own connections (no HTTP, no server), in the
 // engine's shape: as the engine serves freed agents, one batch at a time calls handOutToAgents for
@@ -14,9 +16,9 @@
 // locks with their do-not-call check, then one statement for the holds, the agents' counts, the
 // history rows and the feed messages), and each agent posts its result on its own (postResult, as
 // the result endpoint calls it), which frees it for the next; the counts are folded every FOLD_MS
-// as the engine does. handoutP95Ms is the p95, over hand-outs, of the duration of the batch that
-// made them (from the call to its answer: what an agent waits once the batch starts; an agent
-// freed during a batch also waits for it to end); handoutsPerSec counts hand-outs whose
+// as the engine does. handoutP95Ms is the p95, over hand-outs, of the agent's wait: from becoming
+// free (their result committed) to the contact handed to them (the batch under way, then theirs);
+// handoutsPerSec counts hand-outs whose
 // result was posted, over the measured time (after a 5 s warm-up). Results: 60 % a no-contact
 // cause (retry after 1-2 minutes), 25 % Done, 10 % Abort, 5 % a Delay of 1 minute, so the due
 // share does not run dry over a long run.
@@ -49,6 +51,8 @@ function setting(name: string, fallback: number): number {
 const CONTACTS = setting('BENCH_CONTACTS', 1_000_000);
 const AGENTS = setting('BENCH_AGENTS', 32);
 const SECONDS = setting('BENCH_SECONDS', 60);
+/** Hand-outs per second the agents' talk time aims at; unset: results at once, as fast as it goes. */
+const RATE = process.env.BENCH_RATE ? setting('BENCH_RATE', 500) : undefined;
 const WARM_UP_SECONDS = 5;
 const POSTGRES = process.argv.includes('--postgres') || process.env.BENCH_STORE === 'postgres' || Boolean(process.env.TEST_DATABASE_URL);
 const WINDOW_FROM = '08:00';
@@ -128,12 +132,18 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
   let reported = 0;
   const free = [...s.agentIds];
   const waiting: (() => void)[] = [];
+  // When each agent became free: their wait for the next contact runs from there.
+  const freeSince = new Map(s.agentIds.map((id) => [id, performance.now()]));
   const freed = (agentId: number) => {
+    freeSince.set(agentId, performance.now());
     free.push(agentId);
     waiting.shift()?.();
   };
   const resultsPosted: Promise<void>[] = [];
   const postFor = async (agentId: number, handed: HandedOut, measured: boolean) => {
+    // With BENCH_RATE the agents talk for a while (on average AGENTS / RATE s, spread) before the
+    // result: hand-outs then run at about that rate instead of as fast as the machine allows.
+    if (RATE !== undefined) await sleep(((AGENTS / RATE) * 1000) * (0.5 + Math.random()));
     try {
       await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
       if (measured && performance.now() <= end) out.handOuts++;
@@ -162,8 +172,8 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
           setTimeout(() => freed(agentId), 20);
           continue;
         }
-        // Each agent of the batch waited for all of it.
-        if (t0 >= measureFrom && t1 <= end) out.latencies.push(t1 - t0);
+        // The agent waited from becoming free (for the batch under way, then for theirs).
+        if (t0 >= measureFrom && t1 <= end) out.latencies.push(t1 - freeSince.get(agentId)!);
         resultsPosted.push(postFor(agentId, handed, t0 >= measureFrom));
       }
       if (performance.now() - lastReport > 10_000) {
@@ -235,7 +245,7 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
     console.log(`why not: not measured (${(error as Error).message})`);
   }
   console.log(JSON.stringify({
-    store: name, contacts: s.contacts, handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
+    store: name, contacts: s.contacts, ...(RATE === undefined ? {} : { paceHandoutsPerSec: RATE }), handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
     whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu,
   }));
 }
