@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { Status } from '../../domain/event-flow.ts';
 import type { AgentState } from './schemas.ts';
+import { queueCounts } from '../work/repository.ts';
 
 type Db = Kysely<Database>;
 
@@ -15,20 +16,14 @@ export interface QueueRow {
   service_level_seconds: number;
   waiting: number;
   offered: number;
-  in_progress: number;
+  in_hand: number;
   oldest: Date | string | null;
 }
 
 export async function queueRows(db: Db, clientId: number): Promise<QueueRow[]> {
   const { rows } = await sql<QueueRow>`
     SELECT g.id, g.name, g.group_type, g.service_level_seconds, q.*
-    FROM acd_groups g CROSS JOIN LATERAL (
-      SELECT
-        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)})::int AS waiting,
-        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)})::int AS offered,
-        count(*) FILTER (WHERE status_id IN (${sql.lit(Status.New)}, ${sql.lit(Status.Seen)}, ${sql.lit(Status.Remind)}))::int AS in_progress,
-        min(created_at) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}) AS oldest
-      FROM acd_events WHERE queue_group_id = g.id AND status_id < ${sql.lit(Status.ChatClosed)}) q
+    FROM acd_groups g CROSS JOIN LATERAL (${queueCounts}) q
     WHERE g.client_id = ${clientId}
     ORDER BY g.name, g.id`.execute(db);
   return rows;

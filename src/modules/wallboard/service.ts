@@ -51,7 +51,7 @@ export async function wallboard(db: Db, client: ClientContext, now: number): Pro
       GroupType: g.group_type,
       Waiting: g.waiting,
       Offered: g.offered,
-      InProgress: g.in_progress,
+      InProgress: g.in_hand,
       LongestWaitSeconds: g.oldest === null ? null : Math.max(0, Math.floor((now - new Date(g.oldest).getTime()) / 1000)),
       ServiceLevelSeconds: g.service_level_seconds,
       ServiceLevelPercent: sl && sl.decided > 0 ? Math.round((1000 * sl.within) / sl.decided) / 10 : null,

@@ -183,19 +183,25 @@ export interface QueueFigures {
   agentsLoggedIn: number;
 }
 
+/**
+ * The open events of group `g` (a lateral subquery over acd_groups g): waiting, offered, in an
+ * agent's hands (in_hand), and since when the oldest has waited (oldest).
+ */
+export const queueCounts = sql<{ waiting: number; offered: number; in_hand: number; oldest: Date | string | null }>`
+      SELECT
+        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)})::int AS waiting,
+        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)})::int AS offered,
+        count(*) FILTER (WHERE status_id IN (${sql.lit(Status.New)}, ${sql.lit(Status.Seen)}, ${sql.lit(Status.Remind)}))::int AS in_hand,
+        min(created_at) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}) AS oldest
+      FROM acd_events WHERE queue_group_id = g.id AND status_id < ${sql.lit(Status.ChatClosed)}`;
+
 /** A group's queue at a glance, for supervisors; undefined when the client has no such group. */
 export async function queueFigures(db: Db, clientId: number, groupId: number): Promise<QueueFigures | undefined> {
   const { rows: [row] } = await sql<{ waiting: number; offered: number; in_hand: number; oldest: Date | string | null; agents: number }>`
     SELECT q.*,
       (SELECT count(*)::int FROM agent_group_logins l JOIN agent_states s ON s.user_id = l.user_id AND s.b_logged_in
         WHERE l.group_id = g.id) AS agents
-    FROM acd_groups g CROSS JOIN LATERAL (
-      SELECT
-        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)})::int AS waiting,
-        count(*) FILTER (WHERE status_id = ${sql.lit(Status.TransportAgent)})::int AS offered,
-        count(*) FILTER (WHERE status_id IN (${sql.lit(Status.New)}, ${sql.lit(Status.Seen)}, ${sql.lit(Status.Remind)}))::int AS in_hand,
-        min(created_at) FILTER (WHERE status_id = ${sql.lit(Status.TransportToGroup)}) AS oldest
-      FROM acd_events WHERE queue_group_id = g.id AND status_id < ${sql.lit(Status.ChatClosed)}) q
+    FROM acd_groups g CROSS JOIN LATERAL (${queueCounts}) q
     WHERE g.id = ${groupId} AND g.client_id = ${clientId}`.execute(db);
   return row && { waiting: row.waiting, offered: row.offered, inHand: row.in_hand, oldestWaitingSince: row.oldest, agentsLoggedIn: row.agents };
 }
