@@ -17,9 +17,13 @@ const STREAM_SECONDS = 2;
 interface Banner {
   base: string;
   clientToken: string;
+  /** The web console's address. */
+  console: string;
   curls: string[];
   /** What the server printed before the banner. */
   before: string;
+  /** All it printed. */
+  text: string;
 }
 
 /** Curl commands of the README's ```sh blocks (continuations joined), and `X=$(curl …)` lines. */
@@ -39,8 +43,8 @@ export function readmeCommands(markdown: string): string[] {
 async function startDemo(dataDir: string, port: number): Promise<{ server: Served; banner: Banner }> {
   const server = await serve(serverEnv({ SWITCHBOARD_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: process.env.LOG_LEVEL }), ['--demo']);
   const out = server.out;
-  // The banner ends with the last agent's line of work and a blank line.
-  const match = /Client token:\s+(\S+)[\s\S]*Agent dora\.dialler[^\n]*\n\s+curl[^\n]*\n\n/.exec(out);
+  // The banner ends with the last agent's line of work, the web console's address and a blank line.
+  const match = /Client token:\s+(\S+)[\s\S]*Agent dora\.dialler[^\n]*\n\s+curl[^\n]*\n\s+Web console:\s+(\S+)[^\n]*\n\n/.exec(out);
   if (!match) {
     await stop(server, 'SIGTERM', 10_000);
     throw new Error(`the demo banner is incomplete: ${out}`);
@@ -50,7 +54,9 @@ async function startDemo(dataDir: string, port: number): Promise<{ server: Serve
     banner: {
       base: /Base URL:\s+(\S+)/.exec(out)![1]!,
       clientToken: match[1]!,
+      console: match[2]!,
       curls: out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl ')),
+      text: out,
       before: out.slice(0, out.indexOf('Switchboard listening on')),
     },
   };
@@ -149,6 +155,18 @@ describe('README commands against a fresh demo', { timeout: 120_000 }, () => {
       const body = checkAnswer(answer) as { records?: unknown[] };
       assert.ok(Array.isArray(body.records), answer.command);
     }
+  });
+
+  it('serves the web console at the banner\'s address, and the demo supervisor signs in', async () => {
+    const page = await fetch(banner.console);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app">/);
+    const supervisor = /supervisor (\S+), password (\S+)\)/.exec(banner.text)!;
+    const signIn = await fetch(`${banner.base}/console/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ UID: supervisor[1], Password: supervisor[2] }),
+    });
+    assert.equal(signIn.status, 200);
+    assert.equal((await signIn.json()).records[0].Role, 'supervisor');
   });
 
   it('runs every README curl line in order, each answering 2xx with the promised shape', async () => {
