@@ -108,6 +108,8 @@ export class IdempotencyKeyInUse extends ApiError {
 // 422 (IETF httpapi idempotency draft): a key stands for one request for 24 h.
 export const IdempotencyKeyReused = defineError('SB_IDEMPOTENCY_KEY_REUSED', 422,
   'Idempotency-Key: this key was used within 24 h for another request (method, path, query or body); a new request needs a new key');
+export const IdempotencyBodyUnknown = defineError('SB_IDEMPOTENCY_BODY_UNKNOWN', 422,
+  'Idempotency-Key: the first request under this key was answered before its body was read to its end, so no request can be shown to be that one; a new request needs a new key');
 
 /**
  * Why a process could not start or a command could not run (configuration, the data folder, the

@@ -7,6 +7,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import http from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
@@ -86,6 +87,41 @@ describeStores('Idempotency-Key: races and time', (h) => {
     assert.equal((await chunked(FILE)).headers['idempotent-replayed'], 'true');
     assert.equal((await chunked(`${FILE}${'Cy,0303333\n'.repeat(1000)}`)).statusCode, 422);
     assert.equal((await c.get(`/dialler/contacts?diallerCampaignsID=${campaign.ID}`)).json().count, 2);
+  });
+
+  it('an import answered before its file was read to the end: the key replays nothing, since no later file can be shown to be that one', async () => {
+    const c = await h.newClient();
+    const campaign = await createCampaign(c, 'Refused early');
+    const url = `/dialler/contacts/import/bulk?diallerCampaignsID=${campaign.ID}`;
+    // Over a real connection: a header the import refuses at once, and a file that goes on
+    // arriving, so the answer goes out before the body has ended.
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = h.app.server.address() as { port: number };
+    const refused = await new Promise<number>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1', port, method: 'POST', path: `${c.base}${url}`,
+        headers: { authorization: `Bearer ${c.token}`, 'content-type': 'text/csv', 'transfer-encoding': 'chunked', 'idempotency-key': 'early' },
+      }, (res) => {
+        resolve(res.statusCode!);
+        res.resume();
+        req.destroy();
+      });
+      req.on('error', () => undefined);
+      req.write('NoSuchColumn,Name\nx,y\n');
+      setTimeout(() => reject(new Error('no answer while the body was still arriving')), 5000).unref();
+    });
+    assert.equal(refused, 400);
+    await until('the refusal to be kept', async () => (await count(h, sql<{ n: number }>`SELECT count(*)::int AS n FROM idempotency_keys
+      WHERE scope = ${`client:${c.id}`} AND status IS NOT NULL`)) === 1);
+    const { rows: [kept] } = await sql<{ body_hash: string | null }>`SELECT body_hash FROM idempotency_keys WHERE scope = ${`client:${c.id}`}`.execute(h.store.db);
+    assert.equal(kept!.body_hash, null, 'the answer was kept before the body had all been read');
+    for (const file of [FILE, 'NoSuchColumn,Name\nx,y\n']) {
+      const again = await importOf(c, url, file, 'early');
+      assert.equal(again.statusCode, 422, again.body);
+      assert.equal(again.headers['idempotent-replayed'], undefined);
+      assert.match(again.json().error, /^Idempotency-Key: .*read to its end/);
+    }
+    assert.equal((await c.get(`/dialler/contacts?diallerCampaignsID=${campaign.ID}`)).json().count, 0);
   });
 
   it('keeps renewing the lock of a request that runs longer than the lock: a retry meanwhile is 409, not a second run', async () => {

@@ -16,7 +16,7 @@
 //   otherwise (an event created meanwhile, an offer that expired) under the same key.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { IdempotencyKeyInUse, IdempotencyKeyReused } from '../../errors.ts';
+import { IdempotencyBodyUnknown, IdempotencyKeyInUse, IdempotencyKeyReused } from '../../errors.ts';
 import { BodyHash, declaredLength, keyHash, keyOf, open, requestHash, seal } from './fingerprint.ts';
 import { documentIdempotency } from './schemas.ts';
 import { claimKey, deleteExpiredKeys, releaseKey, renewLock, storeAnswer, takeOver, type Claim, type KeyRow } from './repository.ts';
@@ -58,7 +58,7 @@ function scopeOf(request: FastifyRequest, scope: KeyScope): string {
   return actor.kind === 'agent' ? `agent:${request.client.id}:${actor.sessionId}` : `client:${request.client.id}`;
 }
 
-type Verdict = 'take-over' | 'in-use' | 'mismatch' | 'replay' | 'read-body';
+type Verdict = 'take-over' | 'in-use' | 'mismatch' | 'replay' | 'read-body' | 'body-unknown';
 
 /** What to do with a key some request already holds (`row`), for the request `c`. */
 function verdict(row: KeyRow, c: Claim, now: number): Verdict {
@@ -66,8 +66,11 @@ function verdict(row: KeyRow, c: Claim, now: number): Verdict {
   const differ = (a: string | number | null, b: string | number | null) => a !== null && b !== null && a !== b;
   if (row.request_hash !== c.requestHash || differ(row.body_length, c.bodyLength) || differ(row.body_hash, c.bodyHash)) return 'mismatch';
   if (row.status === null) return row.locked_until!.getTime() <= now ? 'take-over' : 'in-use';
+  // The first answer went out before its body had all arrived (an import refused at its header):
+  // replaying it to any body would answer for a request it never saw.
+  if (row.body_hash === null) return 'body-unknown';
   // A file still arriving: its hash decides between the stored answer and 422.
-  return row.body_hash !== null && c.bodyHash === null ? 'read-body' : 'replay';
+  return c.bodyHash === null ? 'read-body' : 'replay';
 }
 
 function replayableHeaders(reply: FastifyReply): Record<string, string> {
@@ -141,6 +144,7 @@ export function installIdempotency(app: FastifyInstance, scope: KeyScope): void 
       let next = verdict(held, claim, now);
       if (next === 'read-body') next = (await state.body.rest(held.body_length ?? Infinity)) === held.body_hash ? 'replay' : 'mismatch';
       if (next === 'mismatch') throw new IdempotencyKeyReused();
+      if (next === 'body-unknown') throw new IdempotencyBodyUnknown();
       if (next === 'in-use') throw new IdempotencyKeyInUse();
       if (next === 'replay') {
         const answer = open(state.scope, state.key, held.answer!);
