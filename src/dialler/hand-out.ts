@@ -254,7 +254,7 @@ async function handOutBatch(db: Db, config: CampaignConfig, agentIds: number[], 
     }
     if (free.length === 0) return;
     const { zones, kept } = await openZones(trx, config, now, false);
-    const rows = await probeCandidatesFor(trx, config.id, free, zones, new Date(now), PROBE_LIMIT + free.length);
+    const rows = await probeCandidatesFor(trx, config.id, free, zones, new Date(now), PROBE_LIMIT + free.length, PROBE_LIMIT * 4);
     const general = rows.filter((r) => r.owner === null).map(asCandidate);
     const assigned = new Set<number>();
     const proposals: { contactId: number; agentId: number }[] = [];

@@ -65,59 +65,42 @@ export async function waitingZones(db: Db, campaignId: number): Promise<string[]
  * window. Their order is the caller's (compareHandout).
  */
 export async function probeCandidates(db: Db, campaignId: number, agentId: number | null, openZones: readonly string[], now: Date, limit: number): Promise<Candidate[]> {
-  const general = openZones.length === 0 ? sql`` : sql`
-    SELECT c.* FROM unnest(${RANKS}::int[]) AS r(rank) CROSS JOIN unnest(${[...openZones]}::text[]) AS z(zone)
-    CROSS JOIN LATERAL (
-      SELECT ${CANDIDATE} FROM dialler_contacts k
-      WHERE k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.bound_user_id IS NULL
-        AND k.due_rank = r.rank AND k.time_zone = z.zone AND k.dt_next_try <= ${now}
-      ORDER BY k.dt_next_try, k.priority DESC, k.id LIMIT ${limit}) c`;
-  const own = agentId === null ? sql`` : sql`
-    (SELECT ${CANDIDATE} FROM dialler_contacts k
-      WHERE k.bound_user_id = ${agentId} AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try <= ${now}
-      ORDER BY k.due_rank, k.dt_next_try LIMIT ${limit * 4})
-    UNION ALL
-    (SELECT ${CANDIDATE} FROM dialler_contacts k
-      WHERE k.last_user_id = ${agentId} AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.due_rank = 3
-        AND k.bound_user_id IS NULL AND k.dt_next_try <= ${now}
-      ORDER BY k.dt_next_try LIMIT ${limit * 4})`;
-  if (openZones.length === 0 && agentId === null) return [];
-  const union = openZones.length > 0 && agentId !== null ? sql`UNION ALL` : sql``;
-  const { rows } = await sql<Candidate>`${general} ${union} ${own}`.execute(db);
-  return rows;
+  return probeCandidatesFor(db, campaignId, agentId === null ? [] : [agentId], openZones, now, limit, limit * 4);
 }
 
 /** A candidate of a batch's probe: `owner` is the agent whose own step proposed it (null: everyone's). */
 export type BatchCandidate = Candidate & { owner: number | null };
 
 /**
- * probeCandidates for several agents of one campaign at once: everyone's candidates once (enough
- * per rank and zone for all of them), and each agent's own bound contacts and retry series.
+ * probeCandidates for several agents of one campaign at once: everyone's candidates once (`limit`
+ * per rank and open zone, enough for all of them), and each agent's own bound contacts and retry
+ * series (`ownLimit` of each kind).
  */
-export async function probeCandidatesFor(db: Db, campaignId: number, agentIds: readonly number[], openZones: readonly string[], now: Date, limit: number): Promise<BatchCandidate[]> {
+export async function probeCandidatesFor(
+  db: Db, campaignId: number, agentIds: readonly number[], openZones: readonly string[], now: Date, limit: number, ownLimit: number,
+): Promise<BatchCandidate[]> {
   const general = openZones.length === 0 ? sql`` : sql`
     SELECT NULL::int AS owner, c.* FROM unnest(${RANKS}::int[]) AS r(rank) CROSS JOIN unnest(${[...openZones]}::text[]) AS z(zone)
     CROSS JOIN LATERAL (
       SELECT ${CANDIDATE} FROM dialler_contacts k
       WHERE k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.bound_user_id IS NULL
         AND k.due_rank = r.rank AND k.time_zone = z.zone AND k.dt_next_try <= ${now}
-      ORDER BY k.dt_next_try, k.priority DESC, k.id LIMIT ${limit}) c
-    UNION ALL`;
-  const { rows } = await sql<BatchCandidate>`${general}
+      ORDER BY k.dt_next_try, k.priority DESC, k.id LIMIT ${limit}) c`;
+  const own = agentIds.length === 0 ? sql`` : sql`
     SELECT a.agent AS owner, c.* FROM unnest(${[...agentIds]}::int[]) AS a(agent) CROSS JOIN LATERAL (
       (SELECT ${CANDIDATE} FROM dialler_contacts k
         WHERE k.bound_user_id = a.agent AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try <= ${now}
-        ORDER BY k.due_rank, k.dt_next_try LIMIT ${PER_AGENT_OWN})
+        ORDER BY k.due_rank, k.dt_next_try LIMIT ${ownLimit})
       UNION ALL
       (SELECT ${CANDIDATE} FROM dialler_contacts k
         WHERE k.last_user_id = a.agent AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.due_rank = 3
           AND k.bound_user_id IS NULL AND k.dt_next_try <= ${now}
-        ORDER BY k.dt_next_try LIMIT ${PER_AGENT_OWN})) c`.execute(db);
+        ORDER BY k.dt_next_try LIMIT ${ownLimit})) c`;
+  if (openZones.length === 0 && agentIds.length === 0) return [];
+  const union = openZones.length > 0 && agentIds.length > 0 ? sql`UNION ALL` : sql``;
+  const { rows } = await sql<BatchCandidate>`${general} ${union} ${own}`.execute(db);
   return rows;
 }
-
-/** Own candidates per agent and kind a batch's probe proposes. */
-const PER_AGENT_OWN = 8;
 
 export interface AgentLock {
   dialler_held: number;
