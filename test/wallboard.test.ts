@@ -7,7 +7,7 @@ import { describeStores, type TestClient } from './helper.ts';
 import { newAgent, type TestAgent } from './fixtures-agents.ts';
 import { addMember } from './fixtures-groups.ts';
 import { act, eventOf, newEvent, pass, readyAgent, standaloneGroup } from './fixtures-distribution.ts';
-import { startOfDay } from '../src/modules/wallboard/service.ts';
+import { startOfLocalDay as startOfDay } from '../src/domain/time.ts';
 
 const T0 = Date.UTC(2026, 5, 15, 8, 0, 0); // Monday 15 June 2026, 10:00 in Berlin
 

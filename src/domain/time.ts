@@ -117,3 +117,9 @@ export function instantOf(local: LocalDateTime, zone: string): number {
 function sameWall(a: LocalDateTime, b: LocalDateTime): boolean {
   return a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute && a.second === b.second;
 }
+
+/** The first instant of `now`'s day in `zone` (a midnight skipped by DST: the first after the gap). */
+export function startOfLocalDay(now: number, zone: string): number {
+  const { year, month, day } = localParts(now, zone);
+  return instantOf({ year, month, day, hour: 0, minute: 0, second: 0 }, zone);
+}

@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { ClientContext } from '../../http/auth.ts';
-import { instantOf, localParts } from '../../domain/time.ts';
+import { startOfLocalDay } from '../../domain/time.ts';
 import { agentStateRows, queueRows, serviceLevelRows } from './repository.ts';
 import { AGENT_STATES, type AgentState } from './schemas.ts';
 
@@ -23,27 +23,22 @@ export interface WallboardGroup {
   AgentsByState: Record<AgentState, number>;
 }
 
-/** Midnight of `now`'s day in the zone. */
-export function startOfDay(now: number, zone: string): number {
-  const { year, month, day } = localParts(now, zone);
-  return instantOf({ year, month, day, hour: 0, minute: 0, second: 0 }, zone);
-}
-
 export async function wallboard(db: Db, client: ClientContext, now: number): Promise<WallboardGroup[]> {
   const [groups, agents, levels] = await Promise.all([
     queueRows(db, client.id),
     agentStateRows(db, client.id),
-    serviceLevelRows(db, client.id, new Date(startOfDay(now, client.timeZone)), new Date(now)),
+    serviceLevelRows(db, client.id, new Date(startOfLocalDay(now, client.timeZone)), new Date(now)),
   ]);
+  const none = () => Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
   const byState = new Map<number, Record<AgentState, number>>();
   for (const row of agents) {
-    const states = byState.get(row.group_id) ?? Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
+    const states = byState.get(row.group_id) ?? none();
     states[row.state] += row.n;
     byState.set(row.group_id, states);
   }
   const level = new Map(levels.map((row) => [row.group_id, row]));
   return groups.map((g) => {
-    const states = byState.get(g.id) ?? Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
+    const states = byState.get(g.id) ?? none();
     const sl = level.get(g.id);
     return {
       AcdGroupsID: g.id,
