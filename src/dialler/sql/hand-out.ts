@@ -109,25 +109,21 @@ export interface AgentLock {
   campaigns: number[];
 }
 
-/** Step 1 of the locking order: the agent's state row (undefined: another transaction has it). */
-export async function lockAgent(db: Db, agentId: number): Promise<AgentLock | undefined> {
-  const { rows } = await sql<AgentLock>`
-    SELECT s.dialler_held,
+// What step 1 reads of an agent under the lock (alias s: agent_states).
+const AGENT_LOCK = sql`s.dialler_held,
       (SELECT count(*)::int FROM acd_events e WHERE e.agent_id = s.user_id
         AND e.status_id IN (${sql.join(CAPACITY_STATUSES.map((x) => sql.lit(x)))})) AS acd_held,
-      ARRAY(SELECT l.campaign_id FROM dialler_campaign_logins l WHERE l.user_id = s.user_id) AS campaigns
-    FROM agent_states s WHERE s.user_id = ${agentId}
-    FOR UPDATE OF s SKIP LOCKED`.execute(db);
-  return rows[0];
+      ARRAY(SELECT l.campaign_id FROM dialler_campaign_logins l WHERE l.user_id = s.user_id) AS campaigns`;
+
+/** Step 1 of the locking order: the agent's state row (undefined: another transaction has it). */
+export async function lockAgent(db: Db, agentId: number): Promise<AgentLock | undefined> {
+  return (await lockAgents(db, [agentId])).get(agentId);
 }
 
 /** Step 1 for a batch: the agents' rows that no other transaction holds (SKIP LOCKED: theirs are served there). */
 export async function lockAgents(db: Db, agentIds: readonly number[]): Promise<Map<number, AgentLock>> {
   const { rows } = await sql<AgentLock & { user_id: number }>`
-    SELECT s.user_id, s.dialler_held,
-      (SELECT count(*)::int FROM acd_events e WHERE e.agent_id = s.user_id
-        AND e.status_id IN (${sql.join(CAPACITY_STATUSES.map((x) => sql.lit(x)))})) AS acd_held,
-      ARRAY(SELECT l.campaign_id FROM dialler_campaign_logins l WHERE l.user_id = s.user_id) AS campaigns
+    SELECT s.user_id, ${AGENT_LOCK}
     FROM agent_states s WHERE s.user_id = ANY(${[...agentIds]}::int[])
     FOR UPDATE OF s SKIP LOCKED`.execute(db);
   return new Map(rows.map(({ user_id, ...lock }) => [user_id, lock]));
