@@ -53,6 +53,8 @@ const contactColumns = (now: number) => fc.record({
   dt_next_try: fc.oneof(
     fc.integer({ min: -90, max: 90 }).map((s) => new Date(now + s * 1000)),
     fc.integer({ min: 1, max: 3 * 24 * 60 }).map((m) => new Date(now + m * 60_000)),
+    // Minutes past (their groups merge at a fold: mergeDueMinutes).
+    fc.integer({ min: 1, max: 3 * 24 * 60 }).map((m) => new Date(now - m * 60_000)),
     fc.constant('-infinity'),
   ),
   phone_number1: fc.constantFrom(null, '0301234567'),
@@ -102,7 +104,7 @@ describeStores('dialler contact counts', (h) => {
     } else if (step.kind === 'updateMany') {
       await db.updateTable('dialler_contacts').set(step.cols as never).where('campaign_id', '=', campaigns[step.campaign]).execute();
     } else {
-      await foldContactCounts(db);
+      await foldContactCounts(db, now);
     }
   }
 
@@ -139,6 +141,28 @@ describeStores('dialler contact counts', (h) => {
     } finally {
       await other?.close();
     }
+  });
+
+  it('keep one group, not one per minute, for contacts whose due minute has passed: a busy campaign\'s counts stay small', async () => {
+    // A clock of its own, an hour on: a fold merges each minute once per process (see mergeDueMinutes).
+    const now = Math.floor(h.clock.now() / 60_000) * 60_000 + 3_600_000 + 30_000;
+    const { clientId, campaigns } = await twoCampaigns(h, 'Merged');
+    const retries = Array.from({ length: 50 }, (_, i) => ({
+      state: 'Waiting', due_rank: 3, time_zone: 'Europe/Berlin', phone_number1: '0301234567', dt_next_try: new Date(now - (i + 1) * 60_000 - 5_000),
+    }));
+    const comingDue = [1, 2, 3].map((m) => ({ state: 'Waiting', due_rank: 3, time_zone: 'Europe/Berlin', phone_number1: '0301234567', dt_next_try: new Date(now + m * 60_000) }));
+    await apply(h.store.db, clientId, campaigns, { kind: 'insert', campaign: 0, rows: [...retries, ...comingDue] }, now);
+    await foldContactCounts(h.store.db, now);
+    const rowsOf = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM dialler_contact_counts WHERE campaign_id = ${campaigns[0]}`.execute(h.store.db)).rows[0]!.n;
+    // The two minutes just past stay apart (a reader whose clock lags may still be in them); the
+    // 48 before merge into one group; the three minutes to come keep theirs.
+    assert.equal(await rowsOf(), 1 + 2 + 3);
+    await assertCountsAgree(h.store.db, campaigns, now);
+    // A contact leaving a merged minute later is taken off the merged group.
+    await h.store.db.deleteFrom('dialler_contacts').where('campaign_id', '=', campaigns[0]).where('dt_next_try', '<', new Date(now - 30 * 60_000)).execute();
+    await foldContactCounts(h.store.db, now + 60_000);
+    await assertCountsAgree(h.store.db, campaigns, now + 60_000);
+    assert.equal(await rowsOf(), 1 + 1 + 3, 'one more minute merged, the deleted ones taken off');
   });
 
   it('are emptied by a TRUNCATE of the contacts, which fires no row or statement trigger of its own kind', async () => {

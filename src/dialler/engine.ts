@@ -134,7 +134,7 @@ export class DiallerEngine {
     await releaseBindings(this.#db, this.#clock.now());
     if (performance.now() - this.#foldedAt >= FOLD_MS) {
       this.#foldedAt = performance.now();
-      await foldContactCounts(this.#db);
+      await foldContactCounts(this.#db, this.#clock.now());
     }
     const { handedOut, busyAgents } = await this.#handOut(await this.#freeAgents());
     return { holds, handedOut, busyAgents };

@@ -3,6 +3,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { PHONE_SLOTS } from '../../domain/dialler-contact.ts';
+import { perDatabase } from '../../db/per-database.ts';
+import { storeKey } from './campaign-config.ts';
 
 type Db = Kysely<Database>;
 
@@ -68,11 +70,47 @@ export async function countedGroups(db: Db, campaignId: number, rules: { maxTrie
  * are deleted and added in one statement, so a reader sees them in one table or the other, never
  * both or neither.
  */
-export async function foldContactCounts(db: Db): Promise<number> {
-  return db.transaction().execute((trx) => fold(trx));
+export async function foldContactCounts(db: Db, now?: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const folded = await fold(trx);
+    if (folded !== null && now !== undefined) await mergeDueMinutes(trx, now);
+    return folded ?? 0;
+  });
 }
 
-async function fold(db: Db): Promise<number> {
+/** How far behind the folding instance's clock a minute must be before it merges (mergeDueMinutes). */
+const MERGE_AFTER_MS = 2 * MINUTE;
+const KEPT = sql.raw('campaign_id, state, closed_reason, held, min_tries, due_rank, time_zone, tries_day, n_tries_day');
+
+/**
+ * Keeps the counts small under a busy campaign: a waiting contact's due minute matters to a reader
+ * only until it has passed (then the contact is due, whichever minute it was), so the groups of
+ * past minutes are merged into one per group with the minute '-infinity' (due whenever read).
+ * Without this every minute of retries left its own groups behind, and a campaign's why-not
+ * slowed with the hours it had been dialled. Only minutes MERGE_AFTER_MS behind this instance's
+ * clock merge, so a reader whose clock lags the folder's a little still finds its current minute
+ * apart. Run by the fold's holder, at most once per minute per process.
+ */
+async function mergeDueMinutes(db: Db, now: number): Promise<void> {
+  const before = new Date(Math.floor((now - MERGE_AFTER_MS) / MINUTE) * MINUTE);
+  const merged = mergedUpTo(storeKey(db));
+  if (merged.at >= before.getTime()) return;
+  await sql`
+    WITH past AS (
+      DELETE FROM dialler_contact_counts WHERE next_try < ${before} AND next_try <> '-infinity'
+      RETURNING ${KEY}, n)
+    INSERT INTO dialler_contact_counts (${KEY}, n)
+    SELECT campaign_id, state, closed_reason, held, min_tries, due_rank, time_zone, '-infinity', tries_day, n_tries_day, sum(n)
+    FROM past GROUP BY ${KEPT} ORDER BY ${KEPT}
+    ON CONFLICT (${KEY}) DO UPDATE SET n = dialler_contact_counts.n + excluded.n`.execute(db);
+  await sql`DELETE FROM dialler_contact_counts WHERE n = 0`.execute(db);
+  merged.at = before.getTime();
+}
+
+const mergedUpTo = perDatabase((_db: object) => ({ at: -Infinity }));
+
+/** Folds the changes; null when another instance holds the fold. */
+async function fold(db: Db): Promise<number | null> {
   const { rows } = await sql<{ ok: boolean; n: number; emptied: number }>`
     WITH mine AS (SELECT pg_try_advisory_xact_lock(hashtextextended('dialler-contact-counts', 0)) AS ok),
     moved AS (DELETE FROM dialler_contact_count_changes WHERE (SELECT ok FROM mine) RETURNING ${KEY}, n),
@@ -82,7 +120,8 @@ async function fold(db: Db): Promise<number> {
       ON CONFLICT (${KEY}) DO UPDATE SET n = dialler_contact_counts.n + excluded.n
       RETURNING n)
     SELECT (SELECT ok FROM mine) AS ok, (SELECT count(*) FROM moved)::int AS n, (SELECT count(*) FROM folded WHERE n = 0)::int AS emptied`.execute(db);
+  if (!rows[0]?.ok) return null;
   // Groups that emptied go (a later change makes the row again).
-  if (rows[0]?.ok && rows[0].emptied > 0) await sql`DELETE FROM dialler_contact_counts WHERE n = 0`.execute(db);
-  return rows[0]?.n ?? 0;
+  if (rows[0].emptied > 0) await sql`DELETE FROM dialler_contact_counts WHERE n = 0`.execute(db);
+  return rows[0].n;
 }
