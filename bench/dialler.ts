@@ -1,5 +1,6 @@
 // Benchmark of the dialler engine's hand-out on a big campaign: 1,000,000 contacts in one
-// Progressive campaign, 10 % due now, 30 % retries coming due over the next hour, 30 % delays
+// Progressive campaign, 10 % due now, 30 % retries coming due over the next 20 minutes (so a
+// 10-minute run at 600/s does not run dry of due contacts), 30 % delays
 // days ahead and 30 % in zones outside their window (eight zones in all), worked by N concurrent
 // agents for BENCH_SECONDS; then the why-not-dialled answers on that campaign.
 //
@@ -9,6 +10,8 @@
 //   BENCH_SECONDS=600 BENCH_AGENTS=32 BENCH_CONTACTS=1000000 npm run bench:dialler -- --postgres
 //   BENCH_RATE=500 npm run bench:dialler -- --postgres   (agents talk AGENTS/RATE s on average
 //                                                         before their result: the wait at that rate)
+//   npm run bench:dialler -- --postgres --autovacuum     (turns the server's autovacuum on for the run
+//                                                         (ALTER SYSTEM, reloaded; reset after) where it is off)
 //
 // What is measured, in this process, on the store's own connections (no HTTP, no server), in the
 // engine's shape: as the engine serves freed agents, one batch at a time calls handOutToAgents for
@@ -39,7 +42,7 @@ import { foldContactCounts } from '../src/dialler/sql/contact-counts.ts';
 import { postResult, type ResultInput } from '../src/dialler/actions.ts';
 import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
 import { campaignWhyNot, contactWhyNot } from '../src/modules/dialler/why-not.ts';
-import { cpuPerOperation, cpuSeconds, round, withFreshDatabase, withTempDir } from './support.ts';
+import { cpuPerOperation, cpuSeconds, round, withAutovacuum, withFreshDatabase, withTempDir } from './support.ts';
 import { ms, percentile, type Query } from './sim/audit.ts';
 import { calendarOf, campaignCreateBody, configureCampaign, dailyWindows, insertContacts, WORLD_ZONES, zonesBy } from './dialler-support.ts';
 
@@ -54,6 +57,7 @@ const SECONDS = setting('BENCH_SECONDS', 60);
 /** Hand-outs per second the agents' talk time aims at; unset: results at once, as fast as it goes. */
 const RATE = process.env.BENCH_RATE ? setting('BENCH_RATE', 500) : undefined;
 const WARM_UP_SECONDS = 5;
+const AUTOVACUUM = process.argv.includes('--autovacuum');
 const POSTGRES = process.argv.includes('--postgres') || process.env.BENCH_STORE === 'postgres' || Boolean(process.env.TEST_DATABASE_URL);
 const WINDOW_FROM = '08:00';
 const WINDOW_HOURS = 12;
@@ -85,7 +89,7 @@ async function setUp(store: Store, now: number): Promise<Setup> {
   const started = performance.now();
   const contacts = await insertContacts(query, clientId, campaignId, [
     { count: share(0.1), zones: open, rank: 4, due: 'now' },
-    { count: share(0.3), zones: open, rank: 3, due: { at: now, spreadMs: 3_600_000 } },
+    { count: share(0.3), zones: open, rank: 3, due: { at: now, spreadMs: 20 * 60_000 } },
     { count: share(0.3), zones: [...open, ...closed], rank: 2, due: { at: now + 86_400_000, spreadMs: 6 * 86_400_000 } },
     { count: CONTACTS - share(0.1) - 2 * share(0.3), zones: closed, rank: 4, due: 'now' },
   ], now);
@@ -191,7 +195,7 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     await sleep(end - performance.now());
     out.cpu = cpuPerOperation(before, await cpuSeconds(db, postgres), out.handOuts - handOutsBefore);
   });
-  const folding = setInterval(() => void foldContactCounts(db).catch((error: unknown) => console.log(`fold failed: ${(error as Error).message}`)), FOLD_MS);
+  const folding = setInterval(() => void foldContactCounts(db, Date.now()).catch((error: unknown) => console.log(`fold failed: ${(error as Error).message}`)), FOLD_MS);
   try {
     await Promise.all([worker()].concat(
       // Wakes the workers left waiting at the end.
@@ -227,11 +231,23 @@ async function whyNot(db: Kysely<Database>, s: Setup): Promise<{ contact: number
   return { contact: ms(percentile(perContact, 95)), campaign: ms(percentile(perCampaign, 50)) };
 }
 
+/** Autovacuum's runs on the campaign's busy tables during the load (PostgreSQL): proof it was on and working. */
+async function autovacuumRuns(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int AS n FROM pg_stat_user_tables
+    WHERE relname IN ('dialler_contacts', 'dialler_contact_history', 'push_messages', 'agent_states', 'dialler_contact_count_changes')`.execute(db);
+  return rows[0]!.n;
+}
+
 async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   const now = Date.now();
   const s = await setUp(store, now);
+  const postgres = name === 'postgres';
+  const autovacuum = postgres ? (await sql<{ autovacuum: string }>`SHOW autovacuum`.execute(store.db)).rows[0]!.autovacuum : null;
+  const vacuumsBefore = postgres ? await autovacuumRuns(store.db) : 0;
+  if (postgres) console.log(`autovacuum ${autovacuum}`);
   console.log(`${name}: ${AGENTS} agents, ${SECONDS} s measured after ${WARM_UP_SECONDS} s warm-up`);
-  const r = await load(store.db, s, name === 'postgres');
+  const r = await load(store.db, s, postgres);
+  const vacuums = postgres ? (await autovacuumRuns(store.db)) - vacuumsBefore : null;
   const p = (q: number) => ms(percentile(r.latencies, q));
   console.log(`hand-outs: ${r.handOuts} in ${r.seconds} s = ${round(r.handOuts / r.seconds, 1)}/s; handOutToAgent p50 ${p(50)} ms, p95 ${p(95)} ms, ` +
     `p99 ${p(99)} ms, max ${p(100)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors; ` +
@@ -239,6 +255,10 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   const { rows: byState } = await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM dialler_contacts
     WHERE campaign_id = ${s.campaignId} GROUP BY state ORDER BY state`.execute(store.db);
   console.log(`contacts by state: ${byState.map((b) => `${b.state} ${b.n}`).join(', ')}`);
+  const { rows: [groups] } = await sql<{ folded: number; appended: number }>`SELECT
+    (SELECT count(*)::int FROM dialler_contact_counts WHERE campaign_id = ${s.campaignId}) AS folded,
+    (SELECT count(*)::int FROM dialler_contact_count_changes WHERE campaign_id = ${s.campaignId}) AS appended`.execute(store.db);
+  console.log(`why-not count rows: ${groups!.folded} folded, ${groups!.appended} appended`);
   let why: { contact: number | null; campaign: number | null } = { contact: null, campaign: null };
   try {
     why = await whyNot(store.db, s);
@@ -247,13 +267,14 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   }
   console.log(JSON.stringify({
     store: name, contacts: s.contacts, ...(RATE === undefined ? {} : { paceHandoutsPerSec: RATE }), handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
-    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu,
+    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu, seconds: SECONDS,
+    ...(postgres ? { autovacuum, autovacuumRunsDuringLoad: vacuums } : {}),
   }));
 }
 
 if (POSTGRES) {
   if (!process.env.DATABASE_URL && process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
-  await withFreshDatabase('sb_bench_dialler', async (url) => {
+  const fresh = () => withFreshDatabase('sb_bench_dialler', async (url) => {
     const store = await openStore({ databaseUrl: url });
     try {
       await run(store, 'postgres');
@@ -261,6 +282,7 @@ if (POSTGRES) {
       await store.close();
     }
   });
+  await (AUTOVACUUM ? withAutovacuum(fresh) : fresh());
 } else {
   await withTempDir('sb-bench-dialler', async (dir) => {
     const store = await openStore({ dataDir: dir });

@@ -15,13 +15,31 @@ export function postgresServerUrl(): string {
   return process.env.DATABASE_URL?.trim() || DEFAULT_SERVER_URL;
 }
 
-async function onServer(serverUrl: string, statement: string): Promise<void> {
+async function onServer(serverUrl: string, ...statements: string[]): Promise<Record<string, unknown>[]> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(statement);
+    let rows: Record<string, unknown>[] = [];
+    for (const statement of statements) rows = (await admin.query(statement)).rows;
+    return rows;
   } finally {
     await admin.end();
+  }
+}
+
+/**
+ * `work` with the server's autovacuum on (ALTER SYSTEM and a reload, reset afterwards) when it is
+ * off: the machines here run PostgreSQL without it, and a sustained benchmark must not.
+ */
+export async function withAutovacuum<T>(work: () => Promise<T>): Promise<T> {
+  const serverUrl = postgresServerUrl();
+  const [{ autovacuum }] = await onServer(serverUrl, 'SHOW autovacuum');
+  if (autovacuum === 'on') return work();
+  await onServer(serverUrl, 'ALTER SYSTEM SET autovacuum = on', 'SELECT pg_reload_conf()');
+  try {
+    return await work();
+  } finally {
+    await onServer(serverUrl, 'ALTER SYSTEM RESET autovacuum', 'SELECT pg_reload_conf()');
   }
 }
 
