@@ -9,7 +9,7 @@ import type { ContactDiallerState, DueRankId } from '../domain/dialler-contact.t
 import { storeKey, type CampaignConfig } from './sql/campaign-config.ts';
 import { contactStateWrites, dueMs, holdOf, ms, saveContactState, stateOf, type ContactRow, type Hold, type StateWrite } from './sql/contact-state.ts';
 import {
-  heldWrite, linesInUse, lockAgent, lockAgents, lockCandidatesFor, lockFirstCandidate, probeCandidates, probeCandidatesFor, waitingZones,
+  heldWrite, linesInUse, lockAgent, lockAgents, lockCandidatesFor, lockFirstCandidate, probeCandidates, probeCandidatesFor, useGenericPlans, waitingZones,
   type AgentLock, type Candidate, type Locked,
 } from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
@@ -146,6 +146,7 @@ function byWeight(configs: CampaignConfig[]): CampaignConfig[] {
 export async function handOutToAgent(db: Db, agentId: number, configs: CampaignConfig[], now: number): Promise<HandedOut | 'busy' | null> {
   const closed: ContactChangeInput[] = [];
   const result = await db.transaction().execute(async (trx) => {
+    await useGenericPlans(trx);
     const agent = await lockAgent(trx, agentId);
     if (!agent) return 'busy' as const;
     if (!isFree(agent)) return null;
@@ -243,6 +244,7 @@ export async function handOutToAgents(db: Db, requests: { agentId: number; confi
 async function handOutBatch(db: Db, config: CampaignConfig, agentIds: number[], now: number): Promise<Map<number, HandedOut | 'busy' | null>> {
   const out = new Map<number, HandedOut | 'busy' | null>();
   await db.transaction().execute(async (trx) => {
+    await useGenericPlans(trx);
     const closed: ContactChangeInput[] = [];
     const locks = await lockAgents(trx, agentIds);
     const free: number[] = [];
@@ -307,6 +309,7 @@ export async function claimForDialler(db: Db, config: CampaignConfig, count: num
   const contacts: HandedOut[] = [];
   if (!isDialling(config, now)) return { leaseId, until, contacts };
   await db.transaction().execute(async (trx) => {
+    await useGenericPlans(trx);
     const closed: ContactChangeInput[] = [];
     let free = count;
     if (config.maxParallel !== null) free = Math.min(free, config.maxParallel - (await linesInUse(trx, config.id)));
