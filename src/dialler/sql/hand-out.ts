@@ -103,13 +103,16 @@ export async function probeCandidatesFor(
 }
 
 /**
- * The hand-out's statements run with generic plans, as the first statement of its transaction.
- * PostgreSQL otherwise keeps choosing custom plans for the probe and the locks, planned anew at
- * every execution from their array parameters: 0.3–0.65 ms of planning each (the server log's
- * bind times), more than they take to run, for the same plan whatever the values.
+ * The hand-out's statements run with generic plans and without JIT, set by the first statement of
+ * its transaction. PostgreSQL otherwise keeps choosing custom plans for the probe and the locks,
+ * planned anew at every execution from their array parameters: 0.3–0.65 ms of planning each (the
+ * server log's bind times), more than they take to run, for the same plan whatever the values.
+ * A generic plan's cost is estimated without the values, and at a million contacts the probe's
+ * passes jit_above_cost: JIT compiled it at every execution (14 ms), so JIT is off here (these
+ * statements read a few index entries; compiling never pays).
  */
 export async function useGenericPlans(db: Db): Promise<void> {
-  await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(db);
+  await sql`SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`.execute(db);
 }
 
 export interface AgentLock {
