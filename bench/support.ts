@@ -27,6 +27,32 @@ async function onServer(serverUrl: string, ...statements: string[]): Promise<Rec
   }
 }
 
+// Ctrl-C (or a kill) skips `finally`: what a benchmark changed on a shared server is undone on the
+// way out all the same, innermost first, by one handler.
+const undoOnInterrupt: (() => Promise<unknown>)[] = [];
+let interruptHandled = false;
+
+async function undoing<T>(undo: () => Promise<unknown>, work: () => Promise<T>): Promise<T> {
+  if (!interruptHandled) {
+    interruptHandled = true;
+    const interrupted = (signal: NodeJS.Signals) => {
+      void (async () => {
+        for (const step of undoOnInterrupt.splice(0).reverse()) await step().catch(() => undefined);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      })();
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+  }
+  undoOnInterrupt.push(undo);
+  try {
+    return await work();
+  } finally {
+    undoOnInterrupt.splice(undoOnInterrupt.indexOf(undo), 1);
+    await undo();
+  }
+}
+
 /**
  * `work` with the server's autovacuum on (ALTER SYSTEM and a reload, reset afterwards) when it is
  * off: the machines here run PostgreSQL without it, and a sustained benchmark must not.
@@ -36,37 +62,20 @@ export async function withAutovacuum<T>(work: () => Promise<T>): Promise<T> {
   const [{ autovacuum }] = await onServer(serverUrl, 'SHOW autovacuum');
   if (autovacuum === 'on') return work();
   await onServer(serverUrl, 'ALTER SYSTEM SET autovacuum = on', 'SELECT pg_reload_conf()');
-  try {
-    return await work();
-  } finally {
-    await onServer(serverUrl, 'ALTER SYSTEM RESET autovacuum', 'SELECT pg_reload_conf()');
-  }
+  return undoing(() => onServer(serverUrl, 'ALTER SYSTEM RESET autovacuum', 'SELECT pg_reload_conf()'), work);
 }
 
 /**
  * Runs `work` against a database created for it alone and drops that database afterwards, also
- * when `work` fails, so an interrupted benchmark leaves nothing behind on a shared server.
+ * when `work` fails or the benchmark is interrupted, so it leaves nothing behind on a shared server.
  */
 export async function withFreshDatabase<T>(prefix: string, work: (url: string) => Promise<T>): Promise<T> {
   const serverUrl = postgresServerUrl();
   const name = `${prefix}_${process.pid}_${Date.now()}`;
-  const drop = () => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await onServer(serverUrl, `CREATE DATABASE ${name}`);
-  // Ctrl-C skips `finally`; drop the database on the way out all the same.
-  const interrupted = (signal: NodeJS.Signals) => {
-    void drop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-  try {
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
-  } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-    await drop();
-  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return undoing(() => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`), () => work(url.toString()));
 }
 
 export async function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
