@@ -115,7 +115,6 @@ describeStores('dialler contact counts', (h) => {
       for (const step of run) await apply(h.store.db, clientId, campaigns, step, now);
       await assertCountsAgree(h.store.db, campaigns, now);
       // Read again a few seconds on, inside and past the minute: the due split moves with the clock.
-      // (Early and late in a minute the current minute is split from opposite ends: countedGroups.)
       for (const later of [now + 20_000, now + 45_000, now + 75_000, now + 119_999]) await assertCountsAgree(h.store.db, campaigns, later);
     }), propertyParameters(12));
   });
