@@ -5,6 +5,7 @@ import type { Database } from '../../db/schema.ts';
 import { PHONE_SLOTS } from '../../domain/dialler-contact.ts';
 import { perDatabase } from '../../db/per-database.ts';
 import { storeKey } from './campaign-config.ts';
+import { setForTransaction } from '../../db/planner.ts';
 
 type Db = Kysely<Database>;
 
@@ -45,7 +46,7 @@ export async function countedGroups(db: Db, campaignId: number, rules: { maxTrie
     // (the groups are expressions) and sorted them on disk: 90 of 145 ms at a million contacts
     // after a minute of dialling (EXPLAIN ANALYZE). Hashing them takes a few ms. JIT would compile
     // this at every call as soon as the estimate passes jit_above_cost.
-    await sql`SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+    await setForTransaction(trx, { enable_sort: 'off', jit: 'off' });
     const { rows } = await sql<CountedGroup>`
     SELECT state, closed_reason, held, usable, due, due_rank, time_zone, capped_day, sum(n) AS n FROM (
       SELECT state, closed_reason, held,

@@ -20,6 +20,7 @@ import { CAPACITY_STATUSES } from '../../domain/event-flow.ts';
 import { STATE_COLUMNS, type ContactRow } from './contact-state.ts';
 import { PHONE_SLOTS } from '../../domain/dialler-contact.ts';
 import { blockedAmong } from '../../modules/donotcall/repository.ts';
+import { setForTransaction } from '../../db/planner.ts';
 
 type Db = Kysely<Database>;
 
@@ -112,7 +113,7 @@ export async function probeCandidatesFor(
  * statements read a few index entries; compiling never pays).
  */
 export async function useGenericPlans(db: Db): Promise<void> {
-  await sql`SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`.execute(db);
+  await setForTransaction(db, { plan_cache_mode: 'force_generic_plan', jit: 'off' });
 }
 
 export interface AgentLock {
