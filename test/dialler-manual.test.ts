@@ -114,7 +114,7 @@ describeStores('dialler: manual mode', (h) => {
     assert.notEqual(again.AttemptID, held.AttemptID);
   });
 
-  test('logging out of the campaign gives back unstarted reservations, and is refused (409) while an attempt has started', async () => {
+  test('logging out of the campaign gives back unstarted reservations at once; an attempt under way stays in the agent\'s hands until its result', async () => {
     const s = await diallerSetup(h, { mode: 'Manual' });
     const started = await insertContact(h, s, { name: 'started' });
     const waiting = await insertContact(h, s, { name: 'reserved only' });
@@ -123,23 +123,22 @@ describeStores('dialler: manual mode', (h) => {
     await reserved(agent, waiting);
     assert.equal((await agent.request('POST', `/agents/me/dialler/contacts/${started}/start`, {})).statusCode, 200);
 
-    const refused = await agent.request('POST', `/agents/me/dialler/campaigns/${s.campaignId}/logout`);
-    assert.equal(refused.statusCode, 409, refused.body);
-    const still = await heldBy(agent);
-    assert.deepEqual(still.Campaigns, [s.campaignId]);
-    assert.deepEqual(still.Contacts.map((c) => c.DiallerContactsID).sort(), [started, waiting].sort(), 'nothing given back by a refused logout');
-
-    assert.equal((await agentResult(agent, started, { AttemptID: held.AttemptID, SystemCause: 'NoAnswer' })).statusCode, 200);
     const out = await agent.request('POST', `/agents/me/dialler/campaigns/${s.campaignId}/logout`);
     assert.equal(out.statusCode, 200, out.body);
     const left = out.json().records[0];
-    assert.deepEqual([left.Campaigns, left.Contacts], [[], []]);
+    assert.deepEqual([left.Campaigns, left.Contacts.map((c: { DiallerContactsID: number }) => c.DiallerContactsID)], [[], [started]], 'the call under way stays');
     const row = await contactRow(h, waiting);
     assert.equal(row.state, 'Waiting');
     assert.equal(row.n_tries, 0);
     assert.deepEqual((await contactChanges(h, waiting)).map((c) => c.change), ['HandedOut', 'Released']);
     const list = await agent.request('GET', `/agents/me/dialler/campaigns/${s.campaignId}/callable`);
     assert.equal(list.statusCode, 409, 'logged out: nothing to list');
+
+    assert.equal((await agentResult(agent, started, { AttemptID: held.AttemptID, SystemCause: 'NoAnswer' })).statusCode, 200);
+    assert.deepEqual((await heldBy(agent)).Contacts, [], 'its result is the last: nothing handed out after it');
+    assert.equal((await contactRow(h, started)).state, 'Waiting');
+    const state = await h.store.db.selectFrom('agent_states').select('dialler_held').where('user_id', '=', agent.userId).executeTakeFirstOrThrow();
+    assert.equal(state.dialler_held, 0);
   });
 
   test('the engine never hands out a Manual campaign\'s contacts by itself', async () => {

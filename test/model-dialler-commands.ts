@@ -10,7 +10,7 @@ import { session } from './model-distribution-system.ts';
 import { configure } from './fixtures-dialler-engine.ts';
 import {
   SECOND, MINUTE, HOUR, RETRY_MINUTES, LATER_MINUTES, type Model, type Real, type ModelContact, type Row,
-  advance, claim, contactRows, describeContact, dueMs, expectStatus, letGo, ms, numberAt, pass, usableSlot, verify,
+  adoptClosed, adoptHandOuts, advance, claim, contactRows, describeContact, dueMs, expectStatus, letGo, ms, numberAt, pass, usableSlot, verify,
 } from './model-dialler.ts';
 
 export type Cmd = fc.AsyncCommand<Model, Real>;
@@ -62,12 +62,11 @@ export const loginCmd = fc.record({ agent: agentArb, campaign: campaignArb, out:
     const c = campaign % m.campaigns.length;
     const res = await agentRequest(m, r, a, `/agents/me/dialler/campaigns/${m.campaigns[c].id}/${out ? 'logout' : 'login'}`);
     if (out) {
-      const mine = held(m).filter((k) => k.holder === a && k.campaign === c);
-      expectStatus(m, 'logout', res, mine.some((k) => k.started) ? 409 : 200, where);
-      if (res.statusCode === 200) {
-        for (const k of mine) letGo(k, 'Waiting', 'Released');
-        m.agents[a].logins.delete(c);
-      }
+      // Not dialled yet: given back; an attempt under way stays with the agent until its result.
+      const mine = held(m).filter((k) => k.holder === a && k.campaign === c && !k.started);
+      expectStatus(m, 'logout', res, 200, where);
+      for (const k of mine) letGo(k, 'Waiting', 'Released');
+      m.agents[a].logins.delete(c);
     } else {
       expectStatus(m, 'login', res, m.agents[a].member ? 200 : 409, where);
       if (res.statusCode === 200) m.agents[a].logins.add(c);
@@ -169,12 +168,14 @@ export async function result(m: Model, r: Real, k: ModelContact, actor: number |
   if (k.attemptId === null) expected = k.resulted.has(attemptId) ? 200 : 409;
   else if (!holds(k, actor)) expected = 409;
   const repeated = k.attemptId === null && expected === 200;
+  const before = await contactRows(r);
   const res = await postResult(m, r, k, actor, body);
   expectStatus(m, `result ${repeated ? 'repeated' : x.kind}`, res, expected, where);
   if (res.statusCode !== 200) return void await verify(m, r, where);
   assert.equal(res.json().records[0].bRepeated, repeated, where);
   if (repeated) return void await verify(m, r, where);
-  const row = (await contactRows(r)).get(k.id)!;
+  const after = await contactRows(r);
+  const row = after.get(k.id)!;
   const holder = k.holder;
   const campaign = m.campaigns[k.campaign];
   k.resulted.add(attemptId);
@@ -195,7 +196,13 @@ export async function result(m: Model, r: Real, k: ModelContact, actor: number |
     assert.equal(row.due_rank, code === 'APPT' ? 1 : code === 'LATER' ? 2 : 3, `${where}: due rank`);
     assert.equal(row.bound_user_id, code === 'LATER' && typeof holder === 'number' ? m.agents[holder].userId : null, `${where}: bound to`);
   }
-  await verify(m, r, where);
+  // An agent's result may hand out their next contact with it (when the campaign's head is fresh):
+  // only to them, and only when this result left them free.
+  const freeNow = typeof holder === 'number' && ![...m.contacts.values()].some((c) => c.holder === holder);
+  const given = adoptHandOuts(m, before, after, (a) => freeNow && a === holder, `${where}: with the result`);
+  adoptClosed(m, before, after, where);
+  if (given.size > 0) m.tally.add('handed out with a result');
+  await verify(m, r, where, after);
 }
 
 export const resultCmd = fc.record({ smart: fc.constantFrom(true, true, true, true, false), agent: agentArb, n: fc.nat(), body: resultBodyArb })

@@ -207,7 +207,7 @@ export async function verify(m: Model, r: Real, where: string, given?: Rows): Pr
 }
 
 /** Waiting contacts the engine closed on the way (no number left): adopted once checked. */
-function adoptClosed(m: Model, before: Rows, after: Rows, where: string): void {
+export function adoptClosed(m: Model, before: Rows, after: Rows, where: string): void {
   for (const k of m.contacts.values()) {
     if (k.state !== 'Waiting' || after.get(k.id)!.state === 'Waiting' || after.get(k.id)!.state === 'InProgress') continue;
     assert.equal(usableSlot(before.get(k.id)!), null, `${where}: contact ${k.id} closed though it has a number`);
@@ -236,6 +236,32 @@ function adoptHandOut(m: Model, k: ModelContact, before: Row, row: Row, holder: 
 }
 
 /**
+ * The contacts the engine handed to agents (in a pass, or with an agent's result), adopted once
+ * each is checked: to an agent who `mayTake` one, logged in to the contact's running
+ * Preview/Progressive campaign, at most one each, of a contact that was due, free for them and
+ * inside its window. Answers the agents given one.
+ */
+export function adoptHandOuts(m: Model, before: Rows, after: Rows, mayTake: (agent: number) => boolean, where: string): Set<number> {
+  const userIndex = new Map(m.agents.map((a, i) => [a.userId, i]));
+  const given = new Set<number>();
+  for (const k of m.contacts.values()) {
+    const row = after.get(k.id)!;
+    if (k.state !== 'Waiting' || row.state !== 'InProgress') continue;
+    const a = userIndex.get(row.holder_user_id!);
+    const w = `${where}: contact ${k.id} handed out to user ${row.holder_user_id}`;
+    assert.ok(a !== undefined, `${w}, no agent of this client`);
+    const campaign = m.campaigns[k.campaign];
+    assert.ok(campaign.running && campaign.mode !== 'External', `${w}: campaign ${k.campaign} is ${campaign.running ? campaign.mode : 'paused'}`);
+    assert.ok(m.agents[a].logins.has(k.campaign), `${w}: agent ${a} is not logged in to campaign ${k.campaign}${'\n'}${modelDump(m)}`);
+    assert.ok(mayTake(a) && !given.has(a), `${w}: agent ${a} already held a contact${'\n'}${modelDump(m)}`);
+    assert.ok(eligible(m, before.get(k.id)!, m.agents[a].userId), `${w}: it was not callable for agent ${a} (due ${before.get(k.id)!.dt_next_try}, bound ${before.get(k.id)!.bound_user_id})${'\n'}${modelDump(m)}`);
+    given.add(a);
+    adoptHandOut(m, k, before.get(k.id)!, row, a, where);
+  }
+  return given;
+}
+
+/**
  * One engine pass. The model predicts the due holds exactly (a preview that ran out starts, a
  * lease that ran out returns its contact), then adopts the hand-outs once each is checked: to a
  * free agent logged in to the contact's running Preview/Progressive campaign, at most one each,
@@ -261,22 +287,7 @@ export async function pass(m: Model, r: Real, where: string): Promise<void> {
   const freeBefore = m.agents.map((_, a) => free(a));
   const result = await r.h.app.dialler.runPass();
   const after = await contactRows(r);
-  const userIndex = new Map(m.agents.map((a, i) => [a.userId, i]));
-  const given = new Set<number>();
-  for (const k of m.contacts.values()) {
-    const row = after.get(k.id)!;
-    if (k.state !== 'Waiting' || row.state !== 'InProgress') continue;
-    const a = userIndex.get(row.holder_user_id!);
-    const w = `${where}: contact ${k.id} handed out to user ${row.holder_user_id}`;
-    assert.ok(a !== undefined, `${w}, no agent of this client`);
-    const campaign = m.campaigns[k.campaign];
-    assert.ok(campaign.running && campaign.mode !== 'External', `${w}: campaign ${k.campaign} is ${campaign.running ? campaign.mode : 'paused'}`);
-    assert.ok(m.agents[a].logins.has(k.campaign), `${w}: agent ${a} is not logged in to campaign ${k.campaign}${'\n'}${modelDump(m)}`);
-    assert.ok(freeBefore[a] && !given.has(a), `${w}: agent ${a} already held a contact${'\n'}${modelDump(m)}`);
-    assert.ok(eligible(m, before.get(k.id)!, m.agents[a].userId), `${w}: it was not callable for agent ${a} (due ${before.get(k.id)!.dt_next_try}, bound ${before.get(k.id)!.bound_user_id})${'\n'}${modelDump(m)}`);
-    given.add(a);
-    adoptHandOut(m, k, before.get(k.id)!, row, a, where);
-  }
+  const given = adoptHandOuts(m, before, after, (a) => freeBefore[a]!, where);
   adoptClosed(m, before, after, where);
   await verify(m, r, where, after);
   assert.deepEqual(result, { holds, handedOut: given.size, busyAgents: 0 }, `${where}: the pass's counts`);

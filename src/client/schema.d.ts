@@ -1073,7 +1073,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out of a campaign; contacts I hold but have not dialled go back untouched (409 while an attempt awaits its result) */
+        /** Log out of a campaign: no more contacts from it; those I hold but have not dialled go back untouched, an attempt under way stays mine until its result */
         post: operations["logoutFromDiallerCampaign"];
         delete?: never;
         options?: never;

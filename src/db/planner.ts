@@ -7,6 +7,14 @@ export type PlannerSettings = Partial<Record<'plan_cache_mode' | 'jit' | 'enable
 
 /** Sets `settings` until the transaction `db` ends (set_config's is_local), in one round trip. */
 export async function setForTransaction(db: Kysely<any>, settings: PlannerSettings): Promise<void> {
+  await sql`SELECT * FROM ${settingFor(settings)}`.execute(db);
+}
+
+/**
+ * setForTransaction as a one-row relation to join into the transaction's first statement, which
+ * then sets them on its way (for the statements after it) without a round trip of its own.
+ */
+export function settingFor(settings: PlannerSettings) {
   const calls = Object.entries(settings).map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
-  await sql`SELECT ${sql.join(calls)}`.execute(db);
+  return sql`(SELECT ${sql.join(calls)}) AS planner_settings`;
 }

@@ -11,10 +11,11 @@ import * as calendar from '../domain/dialler-calendar.ts';
 import { BadRequest, ContactNotFound, Conflict, InvalidField } from '../errors.ts';
 import { blockedNumbers } from '../modules/donotcall/repository.ts';
 import { campaignConfigs, type CampaignConfig } from './sql/campaign-config.ts';
-import { contactStateWrite, holdOf, lockContact, NO_HOLD, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
-import { heldWrite } from './sql/hand-out.ts';
+import { contactStateWrite, contactStateWrites, holdOf, lockContact, NO_HOLD, stateOf, type ContactRow, type Hold } from './sql/contact-state.ts';
+import { GENERIC_PLANS, heldWrite } from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
-import { ENGINE_ACTOR, whenFor } from './hand-out.ts';
+import { ENGINE_ACTOR, handOutWithResult, handsOutWithResult, whenFor, type HandedOut, type HandOutWithResult } from './hand-out.ts';
+import { propose, settle, type Proposal } from './hopper.ts';
 
 type Db = Kysely<Database>;
 
@@ -137,50 +138,85 @@ function codeOf(config: CampaignConfig, input: ResultInput): ResultCode | null {
   return null;
 }
 
+/** A result posted: applied, or a repeat that changed nothing; `next`, the agent's next contact handed out with it. */
+export interface Posted {
+  outcome: 'applied' | 'repeated';
+  next: HandedOut | null;
+  /** With `next`: how long handing it out took inside the result's transaction (ms). */
+  handOutMs: number | null;
+  /** The campaign whose head (hopper.ts) the result drew on, or would have: for the engine to keep read. */
+  headOf: number | null;
+}
+
 /**
  * The attempt's result. A result for an attempt that already has one changes nothing and answers
  * 'repeated' (an integrator retrying after a lost answer must not schedule twice); for an attempt
- * the contact never had: 409.
+ * the contact never had: 409. An agent's result also hands out their next contact when the
+ * campaign's head has one for them (handOutWithResult; otherwise the engine serves them after).
  */
-export async function postResult(db: Db, clientId: number, actor: DiallerActor, contactId: number, input: ResultInput, now: number): Promise<'applied' | 'repeated'> {
-  return db.transaction().execute(async (trx) => {
-    const row = await lockContact(trx, clientId, contactId);
-    if (!row) throw new ContactNotFound();
-    if (row.attempt_id !== input.attemptId) {
-      const { rows } = await sql`SELECT 1 FROM dialler_contact_history
-        WHERE attempt_id = ${input.attemptId} AND contact_id = ${contactId} AND change = 'Result'`.execute(trx);
-      if (rows.length > 0) return 'repeated' as const;
-      throw new Conflict(`Attempt ${input.attemptId} is not dialler contact ${contactId}'s current attempt`);
-    }
-    const held = checkHeld(row, contactId, actor);
-    const config = await configOf(trx, held);
-    const code = codeOf(config, input);
-    const cause = input.cause ?? (code ? 'Connected' : undefined);
-    if (cause === undefined) throw new BadRequest('Give a result code (ResultCodesID or ResultCodesExportKey) or a SystemCause');
-    if (code === null && cause === 'Connected') throw new InvalidField('SystemCause', 'a connected call needs a result code');
-    const when = whenFor(config, held.time_zone, now);
-    let appointmentAt: number | null = null;
-    if (code?.typeId === ResultCodeType.Appointment) {
-      if (input.appointmentAt == null) throw new InvalidField('dtAppointment', `result code ${code.exportKey} is an appointment: give its date and time`);
-      if (input.appointmentAt <= now) throw new InvalidField('dtAppointment', 'must be in the future');
-      if (!when.isOpenAt(input.appointmentAt)) {
-        const next = when.nextOpenAt(input.appointmentAt);
-        throw new InvalidField('dtAppointment', `outside the campaign's calling times for this contact (${held.time_zone})${next === null ? '' : `; the next opening is ${calendar.localTimestamp(held.time_zone, next)}`}`);
+export async function postResult(db: Db, clientId: number, actor: DiallerActor, contactId: number, input: ResultInput, now: number): Promise<Posted> {
+  let head: { config: CampaignConfig; proposal: Proposal | undefined; leaving: number[] } | undefined;
+  try {
+    return await db.transaction().execute(async (trx): Promise<Posted> => {
+      // An agent's result may hand out their next contact (handOutWithResult): with generic plans.
+      const row = await lockContact(trx, clientId, contactId, actor.kind === 'agent' ? GENERIC_PLANS : undefined);
+      if (!row) throw new ContactNotFound();
+      if (row.attempt_id !== input.attemptId) {
+        const { rows } = await sql`SELECT 1 FROM dialler_contact_history
+          WHERE attempt_id = ${input.attemptId} AND contact_id = ${contactId} AND change = 'Result'`.execute(trx);
+        if (rows.length > 0) return { outcome: 'repeated', next: null, handOutMs: null, headOf: null };
+        throw new Conflict(`Attempt ${input.attemptId} is not dialler contact ${contactId}'s current attempt`);
       }
-      appointmentAt = input.appointmentAt;
-    } else if (input.appointmentAt != null) {
-      throw new InvalidField('dtAppointment', 'only for a result code of type Appointment');
+      const held = checkHeld(row, contactId, actor);
+      const config = await configOf(trx, held);
+      const { after, change: result } = resultOf(held, config, input, actor, now);
+      const freed = letGo(held);
+      let withNext: HandOutWithResult | undefined;
+      if (actor.kind === 'agent' && handsOutWithResult(config, now)) {
+        head = { config, proposal: propose(db, config, now), leaving: [] };
+        if (head.proposal) withNext = await handOutWithResult(trx, config, actor.userId, head.proposal, now);
+      }
+      const next = withNext?.next;
+      // With a next contact the agent's count of held contacts stays: one leaves, one arrives.
+      await recordContactChanges(trx, [result, ...(withNext?.closed ?? []), ...(next?.changes ?? [])], freed.length > 0 && !next,
+        [contactStateWrite(held.id, after, NO_HOLD, now), ...(next ? [contactStateWrites([next.write], now)] : freed)]);
+      if (head) head.leaving = withNext?.leaving ?? [];
+      return { outcome: 'applied', next: next?.handed ?? null, handOutMs: next ? withNext!.tookMs : null, headOf: head?.config.id ?? null };
+    });
+  } finally {
+    if (head?.proposal) settle(db, head.config.id, head.proposal, head.leaving);
+  }
+}
+
+/** What a result does to the contact (applyAttempt), after its input is checked, and its change to record. */
+function resultOf(held: ContactRow, config: CampaignConfig, input: ResultInput, actor: DiallerActor, now: number): { after: ContactDiallerState; change: ContactChangeInput } {
+  const code = codeOf(config, input);
+  const cause = input.cause ?? (code ? 'Connected' : undefined);
+  if (cause === undefined) throw new BadRequest('Give a result code (ResultCodesID or ResultCodesExportKey) or a SystemCause');
+  if (code === null && cause === 'Connected') throw new InvalidField('SystemCause', 'a connected call needs a result code');
+  const when = whenFor(config, held.time_zone, now);
+  let appointmentAt: number | null = null;
+  if (code?.typeId === ResultCodeType.Appointment) {
+    if (input.appointmentAt == null) throw new InvalidField('dtAppointment', `result code ${code.exportKey} is an appointment: give its date and time`);
+    if (input.appointmentAt <= now) throw new InvalidField('dtAppointment', 'must be in the future');
+    if (!when.isOpenAt(input.appointmentAt)) {
+      const next = when.nextOpenAt(input.appointmentAt);
+      throw new InvalidField('dtAppointment', `outside the campaign's calling times for this contact (${held.time_zone})${next === null ? '' : `; the next opening is ${calendar.localTimestamp(held.time_zone, next)}`}`);
     }
-    const hold = holdOf(held);
-    const after = applyAttempt(stateOf(held), { phoneIndex: hold.phoneIndex!, agentId: held.holder_user_id, cause, code, appointmentAt }, config.rules, when);
-    const freed = letGo(held);
-    await recordContactChanges(trx, [change(held, {
+    appointmentAt = input.appointmentAt;
+  } else if (input.appointmentAt != null) {
+    throw new InvalidField('dtAppointment', 'only for a result code of type Appointment');
+  }
+  const hold = holdOf(held);
+  const after = applyAttempt(stateOf(held), { phoneIndex: hold.phoneIndex!, agentId: held.holder_user_id, cause, code, appointmentAt }, config.rules, when);
+  return {
+    after,
+    change: change(held, {
       change: 'Result', state: after.state, actor: actorName(actor), at: now, attemptId: hold.attemptId, userId: held.holder_user_id,
       phoneIndex: hold.phoneIndex, phoneNumber: held[`phone_number${hold.phoneIndex! + 1}`] as string, cause: SystemCause[cause],
       resultCodeId: code?.id ?? null, appointmentAt, comment: input.comment ?? null,
-    })], freed.length > 0, [contactStateWrite(held.id, after, NO_HOLD, now), ...freed]);
-    return 'applied' as const;
-  });
+    }),
+  };
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import { decodeNotice } from '../db/changes.ts';
 import { nextTimerAt, releaseBindings, runDueHolds } from './actions.ts';
-import { handOutToAgents, type HandedOut } from './hand-out.ts';
+import { handOutToAgents, handsOutWithResult, type HandedOut } from './hand-out.ts';
+import { refill } from './hopper.ts';
 import { foldContactCounts } from './sql/contact-counts.ts';
 import { campaignConfigs } from './sql/campaign-config.ts';
 import { PassLoop } from '../pass-loop.ts';
@@ -128,6 +129,21 @@ export class DiallerEngine {
     });
   }
 
+  /**
+   * A result drew on the campaign's head (hopper.ts), or would have: read it again if it is old
+   * or running out, in the background. Results hand out the next contacts from it, so while
+   * agents keep posting results it is this, not a batch, that looks at the campaign's queue.
+   */
+  keepHead(campaignId: number): void {
+    if (!this.#loop.started) return;
+    void campaignConfigs(this.#db, [campaignId])
+      .then((configs) => {
+        const config = configs.get(campaignId);
+        return config && handsOutWithResult(config, this.#clock.now()) ? refill(this.#db, config, this.#clock.now()) : undefined;
+      })
+      .catch(this.#onError);
+  }
+
   /** One pass: due holds and bindings, then a contact for every free agent. Tests drive this. */
   async runPass(): Promise<DiallerPassResult> {
     const holds = await runDueHolds(this.#db, this.#clock.now(), this.#batch);
@@ -188,6 +204,9 @@ export class DiallerEngine {
       }
     };
     await Promise.all(Array.from({ length: Math.min(HAND_OUT_CONCURRENCY, batches.length) }, worker));
+    // The agents served now post their results next: their campaigns' heads, read for them.
+    const now = this.#clock.now();
+    await Promise.all([...configs.values()].filter((c) => handsOutWithResult(c, now)).map((c) => refill(this.#db, c, now)));
     return { handedOut, busyAgents };
   }
 }

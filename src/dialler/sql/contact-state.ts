@@ -1,6 +1,7 @@
 // A contact's dialler state between its columns (migration 012) and the scheduler's type
 // (src/domain/dialler-contact.ts). Every change of dialler state is read with `lockContact` and
 // written with `saveContactState`: one mapping, so no path can forget a column.
+import { settingFor, type PlannerSettings } from '../../db/planner.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Database, DiallerContactsTable } from '../../db/schema.ts';
@@ -65,10 +66,13 @@ export function stateOf(row: ContactRow): ContactDiallerState {
   };
 }
 
-/** The contact's row, locked until the transaction ends; undefined when it is not the client's. */
-export async function lockContact(db: Db, clientId: number, contactId: number): Promise<ContactRow | undefined> {
-  const { rows } = await sql<ContactRow>`SELECT ${STATE_COLUMNS} FROM dialler_contacts k
-    WHERE k.id = ${contactId} AND k.client_id = ${clientId} FOR UPDATE`.execute(db);
+/**
+ * The contact's row, locked until the transaction ends; undefined when it is not the client's.
+ * `settings`: planner settings for the rest of the transaction, set on the way (src/db/planner.ts).
+ */
+export async function lockContact(db: Db, clientId: number, contactId: number, settings?: PlannerSettings): Promise<ContactRow | undefined> {
+  const { rows } = await sql<ContactRow>`SELECT ${STATE_COLUMNS} FROM dialler_contacts k ${settings ? sql`CROSS JOIN ${settingFor(settings)}` : sql``}
+    WHERE k.id = ${contactId} AND k.client_id = ${clientId} FOR UPDATE OF k`.execute(db);
   return rows[0];
 }
 

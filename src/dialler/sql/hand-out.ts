@@ -20,7 +20,7 @@ import { CAPACITY_STATUSES } from '../../domain/event-flow.ts';
 import { STATE_COLUMNS, type ContactRow } from './contact-state.ts';
 import { PHONE_SLOTS } from '../../domain/dialler-contact.ts';
 import { blockedAmong } from '../../modules/donotcall/repository.ts';
-import { setForTransaction } from '../../db/planner.ts';
+import { setForTransaction, type PlannerSettings } from '../../db/planner.ts';
 
 type Db = Kysely<Database>;
 
@@ -113,8 +113,10 @@ export async function probeCandidatesFor(
  * statements read a few index entries; compiling never pays).
  */
 export async function useGenericPlans(db: Db): Promise<void> {
-  await setForTransaction(db, { plan_cache_mode: 'force_generic_plan', jit: 'off' });
+  await setForTransaction(db, GENERIC_PLANS);
 }
+
+export const GENERIC_PLANS: PlannerSettings = { plan_cache_mode: 'force_generic_plan', jit: 'off' };
 
 export interface AgentLock {
   dialler_held: number;
@@ -206,6 +208,71 @@ export async function lockCandidatesFor(db: Db, pairs: readonly { contactId: num
       FOR UPDATE OF k SKIP LOCKED)
     SELECT l.*, ARRAY(${blockedAmong(sql`l.client_id`, NUMBERS, now)}) AS blocked FROM l`.execute(db);
   return rows;
+}
+
+/** What the hand-out that rides on an agent's result read and locked (lockNextFor). */
+export interface NextLock {
+  /** The agent is free once this result is in, and theirs was the lock. */
+  free: boolean;
+  /** An own contact of the agent waits in a zone the caller did not judge: the engine serves them. */
+  elsewhere: boolean;
+  /** Proposals gone meanwhile (no longer waiting, not due, or outside their window). */
+  gone: number[];
+  row: Locked | undefined;
+}
+
+// jtel's step (compareHandout) in SQL, for agent `agent`: per due rank their own first.
+const stepFor = (agent: number) => sql`2 * k.due_rank - CASE WHEN (CASE WHEN k.due_rank = 3 THEN k.last_user_id ELSE k.bound_user_id END) = ${agent} THEN 1 ELSE 0 END`;
+
+/**
+ * The hand-out that rides on an agent's result (actions.ts postResult), in one statement:
+ * step 1 for the agent, SKIP LOCKED as in lockAgents, free once the result is in when the
+ * contact being resulted is their only work, they are logged in to this campaign alone, and no
+ * ACD event waits in a group they are logged in to (the ACD side gets its turn then); then step 3
+ * over the proposals (a kept head of the campaign's queue, hopper.ts) and the agent's own
+ * contacts read here, in jtel's order, the first that is free locked. Windows are judged by the
+ * caller: `open` are the zones open now among `known`; an own contact in any other zone makes
+ * this give nothing (`elsewhere`), as the caller cannot judge its window.
+ */
+export async function lockNextFor(
+  db: Db, agentId: number, campaignId: number, proposals: readonly number[], zones: { known: readonly string[]; open: readonly string[] }, now: Date,
+): Promise<NextLock> {
+  const { rows } = await sql<Locked & { free: boolean; elsewhere: boolean; gone: number[]; id: number | null }>`
+    WITH a AS (
+      SELECT ${AGENT_LOCK},
+        EXISTS (SELECT 1 FROM agent_group_logins g JOIN acd_events e ON e.queue_group_id = g.group_id AND e.status_id = 4
+          WHERE g.user_id = s.user_id) AS acd_waiting
+      FROM agent_states s WHERE s.user_id = ${agentId}
+      FOR UPDATE OF s SKIP LOCKED),
+    go AS (SELECT 1 FROM a WHERE a.dialler_held = 1 AND a.acd_held = 0 AND NOT a.acd_waiting AND a.campaigns = ARRAY[${campaignId}]::int[]),
+    own AS (
+      (SELECT k.id, k.time_zone FROM dialler_contacts k
+        WHERE k.bound_user_id = ${agentId} AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try <= ${now}
+        ORDER BY k.due_rank, k.dt_next_try LIMIT 8)
+      UNION ALL
+      (SELECT k.id, k.time_zone FROM dialler_contacts k
+        WHERE k.last_user_id = ${agentId} AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.due_rank = 3
+          AND k.bound_user_id IS NULL AND k.dt_next_try <= ${now}
+        ORDER BY k.dt_next_try LIMIT 8)),
+    f AS (SELECT EXISTS (SELECT 1 FROM go) AS free,
+      EXISTS (SELECT 1 FROM own WHERE own.time_zone <> ALL(${[...zones.known]}::text[])) AS elsewhere),
+    l AS (
+      SELECT ${STATE_COLUMNS}, nextval('dialler_attempt_ids')::text AS next_attempt_id
+      FROM (SELECT unnest(${[...proposals]}::int[]) AS id UNION SELECT id FROM own) c JOIN dialler_contacts k ON k.id = c.id
+      WHERE (SELECT free AND NOT elsewhere FROM f)
+        AND k.campaign_id = ${campaignId} AND k.state = 'Waiting' AND k.dt_next_try <= ${now}
+        AND (k.bound_user_id IS NULL OR k.bound_until <= ${now} OR k.bound_user_id = ${agentId})
+        AND k.time_zone = ANY(${[...zones.open]}::text[])
+      ORDER BY ${stepFor(agentId)}, k.dt_next_try, k.priority DESC, k.created_at, k.id
+      LIMIT 1
+      FOR UPDATE OF k SKIP LOCKED)
+    SELECT f.free, f.elsewhere,
+      ARRAY(SELECT p.id FROM unnest(${[...proposals]}::int[]) AS p(id) LEFT JOIN dialler_contacts k ON k.id = p.id
+        WHERE f.free AND (k.id IS NULL OR k.state <> 'Waiting' OR k.dt_next_try > ${now} OR k.time_zone <> ALL(${[...zones.open]}::text[]))) AS gone,
+      l.*, ARRAY(${blockedAmong(sql`l.client_id`, NUMBERS, now)}) AS blocked
+    FROM f LEFT JOIN l ON true`.execute(db);
+  const { free, elsewhere, gone, ...row } = rows[0]!;
+  return { free, elsewhere, gone, row: row.id === null ? undefined : row as Locked };
 }
 
 /** The agent now holds one more (or, with -1, one less) dialler contact: the statement, to go with its change (sql/record.ts). */

@@ -83,7 +83,7 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/agents/me/dialler/campaigns/:DiallerCampaignsID/logout', {
     schema: {
-      tags, operationId: 'logoutFromDiallerCampaign', summary: 'Log out of a campaign; contacts I hold but have not dialled go back untouched (409 while an attempt awaits its result)',
+      tags, operationId: 'logoutFromDiallerCampaign', summary: 'Log out of a campaign: no more contacts from it; those I hold but have not dialled go back untouched, an attempt under way stays mine until its result',
       params: ClientScopedParams('DiallerCampaignsID'), querystring: MyDiallerQuery, response: myCampaignLogin,
     },
   }, async (request, reply) => {
@@ -142,13 +142,15 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/agents/me/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('postMyDiallerResult', 'agent') }, async (request) => {
-    const outcome = await postResult(db, request.client.id, agent(request), request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
-    if (outcome === 'applied') app.dialler.serve(agentOf(request));
+    const { outcome, next, headOf } = await postResult(db, request.client.id, agent(request), request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
+    // Without a next contact handed out with the result, the engine serves the agent now.
+    if (outcome === 'applied' && next === null) app.dialler.serve(agentOf(request));
+    if (headOf !== null) app.dialler.keepHead(headOf);
     return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated' });
   });
 
   app.post('/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('postDiallerResult', 'external dialler, client token') }, async (request) => {
-    const outcome = await postResult(db, request.client.id, { kind: 'client' }, request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
+    const { outcome } = await postResult(db, request.client.id, { kind: 'client' }, request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
     return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated' });
   });
 

@@ -37,8 +37,10 @@ export async function loginToCampaign(db: Db, clientId: number, agentId: number,
 }
 
 /**
- * Leaves the campaign. Contacts held but not yet dialled go back untouched; an attempt under way
- * must get its result first (409), or the contact would be lost between two people.
+ * Leaves the campaign: no contact reaches the agent from it any more. Contacts held but not yet
+ * dialled go back untouched; an attempt under way stays in the agent's hands until they post its
+ * result ("log out after this call": a result may hand out the next contact with it, so logging
+ * out first is how an agent stops).
  */
 export async function logoutFromCampaign(db: Db, clientId: number, agentId: number, campaignId: number, now: number): Promise<void> {
   await configOf(db, clientId, campaignId);
@@ -49,9 +51,9 @@ export async function logoutFromCampaign(db: Db, clientId: number, agentId: numb
     await sql`DELETE FROM dialler_campaign_logins WHERE campaign_id = ${campaignId} AND user_id = ${agentId}`.execute(trx);
     const { rows } = await sql<{ id: number; attempt_started_at: Date | null }>`SELECT id, attempt_started_at FROM dialler_contacts
       WHERE holder_user_id = ${agentId} AND campaign_id = ${campaignId} AND state = 'InProgress' ORDER BY id`.execute(trx);
-    const started = rows.find((r) => r.attempt_started_at !== null);
-    if (started) throw new Conflict(`Post the result of dialler contact ${started.id} before leaving the campaign`);
-    for (const row of rows) await giveBackIn(trx, clientId, { kind: 'agent', userId: agentId }, row.id, 'Released', now);
+    for (const row of rows.filter((r) => r.attempt_started_at === null)) {
+      await giveBackIn(trx, clientId, { kind: 'agent', userId: agentId }, row.id, 'Released', now);
+    }
   });
 }
 
