@@ -275,18 +275,19 @@ export class DiallerAgent {
     });
   }
 
-  /** Ends the loop after the contact in hand, then gives back or finishes what it holds and logs out. */
+  /** Ends the loop after the contact in hand, logs out ("after this call"), then finishes the call under way. */
   async stop(campaignId: number): Promise<void> {
     this.#stopping = true;
     this.#wake?.();
     await this.#running;
     this.#stream?.close();
     this.#stream = null;
+    // The logout gives back what is not dialled yet and ends the hand-outs (a result may carry the
+    // next contact with it); the results then end the calls under way.
     for (let round = 0; round < 5; round++) {
-      await this.#finishHeld();
       const out = await this.#call('POST', `/agents/me/dialler/campaigns/${campaignId}/logout`);
+      await this.#finishHeld();
       if (out.status !== 200) continue;
-      // A hand-out may have crossed the logout: what the agent still holds now, it must finish.
       const left = await this.#held();
       if (left.length === 0) return;
       this.stats.heldAfterLogout += left.length;

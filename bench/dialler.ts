@@ -14,22 +14,28 @@
 //                                                         (ALTER SYSTEM, reloaded; reset after) where it is off)
 //
 // What is measured, in this process, on the store's own connections (no HTTP, no server), in the
-// engine's shape: as the engine serves freed agents, one batch at a time calls handOutToAgents for
-// every agent freed meanwhile (one transaction: the agents' locks, one probe, the candidates'
-// locks with their do-not-call check, then one statement for the holds, the agents' counts, the
-// history rows and the feed messages), and each agent posts its result on its own (postResult, as
-// the result endpoint calls it), which frees it for the next; the counts are folded every FOLD_MS
-// as the engine does. handoutP95Ms is the p95, over hand-outs, of the agent's wait: from becoming
-// free (their result committed) to the contact handed to them (the batch under way, then theirs);
-// handoutsPerSec counts hand-outs whose
-// result was posted, over the measured time (after a 5 s warm-up). Results: 60 % a no-contact
-// cause (retry after 1-2 minutes), 25 % Done, 10 % Abort, 5 % a Delay of 1 minute, so the due
-// share does not run dry over a long run.
+// engine's shape: each agent posts their result on their own (postResult, as the result endpoint
+// calls it), which hands out their next contact with it from the campaign's head (hopper.ts) when
+// it can; the head is read again in the background when a result finds it old or short (as the
+// result endpoint asks the engine to). An agent the result gave nothing is freed, and one batch
+// at a time calls handOutToAgents for every agent freed meanwhile (as the engine's serve does:
+// one transaction, the agents' locks, one probe, the candidates' locks with their do-not-call
+// check, one statement for holds, counts, history rows and feed messages). The counts are folded
+// every FOLD_MS as the engine does.
+// handoutP95Ms is the p95, over hand-outs, of what the agent waited for the contact: with the
+// result, the time choosing and locking it took inside the result's transaction (its writes ride
+// on the result's one statement); from a batch, from becoming free (their result committed) to
+// the contact handed to them (the batch under way, then theirs). turnaroundP95Ms: from posting
+// the result to the next contact in hand, either way (the result's own time included);
+// withResultShare: the share of hand-outs that came with a result. handoutsPerSec counts
+// hand-outs whose result was posted, over the measured time (after a 5 s warm-up). Results: 60 %
+// a no-contact cause (retry after 1-2 minutes), 25 % Done, 10 % Abort, 5 % a Delay of 1 minute,
+// so the due share does not run dry over a long run.
 // whyNotContactMs: p95 of contactWhyNot over 200 random contacts; whyNotCampaignMs: median of three
 // campaignWhyNot over the whole campaign (the service functions behind GET …/whyNot).
 //
 // Ends with one JSON line
-// {"store","contacts","handoutP95Ms","handoutsPerSec","whyNotContactMs","whyNotCampaignMs"}.
+// {"store","contacts","handoutP95Ms","handoutsPerSec","turnaroundP95Ms","withResultShare","whyNotContactMs","whyNotCampaignMs",…}.
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../src/db/schema.ts';
@@ -37,6 +43,7 @@ import { openStore, type Store } from '../src/db/store.ts';
 import { createClient } from '../src/modules/clients/service.ts';
 import { createCampaign } from '../src/modules/campaigns/service.ts';
 import { handOutToAgents, type HandedOut } from '../src/dialler/hand-out.ts';
+import { refill } from '../src/dialler/hopper.ts';
 import { FOLD_MS, HAND_OUT_BATCH } from '../src/dialler/engine.ts';
 import { foldContactCounts } from '../src/dialler/sql/contact-counts.ts';
 import { postResult, type ResultInput } from '../src/dialler/actions.ts';
@@ -122,7 +129,11 @@ function resultFor(attemptId: string): ResultInput {
   return { attemptId, exportKey: 'SOON' };
 }
 
-interface LoadResult { handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number; cpu?: { self: number; postgres: number } }
+interface LoadResult {
+  handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number; cpu?: { self: number; postgres: number };
+  /** Hand-outs that came with the agent's result, and every hand-out's turnaround: from the result posted to the next contact in hand. */
+  withResult: number; turnarounds: number[];
+}
 
 /**
  * The engine's shape: free agents wait in a queue, one batch at a time serves all of them (as the
@@ -132,7 +143,9 @@ interface LoadResult { handOuts: number; seconds: number; latencies: number[]; e
 async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<LoadResult> {
   const measureFrom = performance.now() + WARM_UP_SECONDS * 1000;
   const end = measureFrom + SECONDS * 1000;
-  const out: LoadResult = { handOuts: 0, seconds: SECONDS, latencies: [], empty: 0, busy: 0, errors: 0 };
+  const out: LoadResult = { handOuts: 0, seconds: SECONDS, latencies: [], empty: 0, busy: 0, errors: 0, withResult: 0, turnarounds: [] };
+  // How long each agent's last result took (for the turnaround of a hand-out by the engine).
+  const resultTook = new Map<number, number>();
   let lastReport = performance.now();
   let reported = 0;
   const free = [...s.agentIds];
@@ -145,17 +158,36 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     waiting.shift()?.();
   };
   const resultsPosted: Promise<void>[] = [];
-  const postFor = async (agentId: number, handed: HandedOut, measured: boolean) => {
+  const keepHead = () => void campaignConfigs(db, [s.campaignId]).then((configs) => refill(db, configs.get(s.campaignId)!, Date.now()));
+  const postFor = async (agentId: number, handed: HandedOut, measured: boolean): Promise<void> => {
     // With BENCH_RATE the agents talk for a while (on average AGENTS / RATE s, spread) before the
     // result: hand-outs then run at about that rate instead of as fast as the machine allows.
     if (RATE !== undefined) await sleep(((AGENTS / RATE) * 1000) * (0.5 + Math.random()));
+    let next: HandedOut | null = null;
+    let handOutMs = 0;
+    const t0 = performance.now();
     try {
-      await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
+      const posted = await postResult(db, s.clientId, { kind: 'agent', userId: agentId }, handed.contactId, resultFor(handed.attemptId), Date.now());
+      next = posted.next;
+      handOutMs = posted.handOutMs ?? 0;
+      // As the result endpoint asks the engine (keepHead): the campaign's head read again when old or short.
+      if (posted.headOf !== null) keepHead();
       if (measured && performance.now() <= end) out.handOuts++;
     } catch (error) {
       out.errors++;
       if (out.errors <= 5) console.log(`result failed: ${(error as Error).message}`);
     }
+    const t1 = performance.now();
+    // The next contact came with the result: the agent was never free; the hand-out's time is what
+    // choosing and locking it took inside the result's transaction, the turnaround (result posted
+    // to next contact in hand) the result's own time.
+    if (next !== null && t0 >= measureFrom && t1 <= end) {
+      out.withResult++;
+      out.latencies.push(handOutMs);
+      out.turnarounds.push(t1 - t0);
+    }
+    if (next !== null && t1 < end) return postFor(agentId, next, t0 >= measureFrom);
+    resultTook.set(agentId, t1 - t0);
     freed(agentId);
   };
   const worker = async () => {
@@ -170,6 +202,7 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
       const t0 = performance.now();
       const results = await handOutToAgents(db, agentIds.map((agentId) => ({ agentId, configs })), Date.now());
       const t1 = performance.now();
+      keepHead();
       for (const [agentId, handed] of results) {
         if (handed === null || handed === 'busy') {
           if (handed === null) out.empty++;
@@ -178,7 +211,10 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
           continue;
         }
         // The agent waited from becoming free (for the batch under way, then for theirs).
-        if (t0 >= measureFrom && t1 <= end) out.latencies.push(t1 - freeSince.get(agentId)!);
+        if (t0 >= measureFrom && t1 <= end) {
+          out.latencies.push(t1 - freeSince.get(agentId)!);
+          out.turnarounds.push(t1 - freeSince.get(agentId)! + (resultTook.get(agentId) ?? 0));
+        }
         resultsPosted.push(postFor(agentId, handed, t0 >= measureFrom));
       }
       if (performance.now() - lastReport > 10_000) {
@@ -250,8 +286,9 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   const r = await load(store.db, s, postgres);
   const vacuums = postgres ? (await autovacuumRuns(store.db)) - vacuumsBefore : null;
   const p = (q: number) => ms(percentile(r.latencies, q));
-  console.log(`hand-outs: ${r.handOuts} in ${r.seconds} s = ${round(r.handOuts / r.seconds, 1)}/s; handOutToAgent p50 ${p(50)} ms, p95 ${p(95)} ms, ` +
-    `p99 ${p(99)} ms, max ${p(100)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors; ` +
+  const turn = (q: number) => ms(percentile(r.turnarounds, q));
+  console.log(`hand-outs: ${r.handOuts} in ${r.seconds} s = ${round(r.handOuts / r.seconds, 1)}/s; hand-out p50 ${p(50)} ms, p95 ${p(95)} ms, ` +
+    `p99 ${p(99)} ms, max ${p(100)} ms; ${r.withResult} with the result; turnaround p50 ${turn(50)} ms, p95 ${turn(95)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors; ` +
     `CPU per hand-out and its result: this process ${r.cpu?.self} ms, PostgreSQL backends ${r.cpu?.postgres} ms`);
   const { rows: byState } = await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM dialler_contacts
     WHERE campaign_id = ${s.campaignId} GROUP BY state ORDER BY state`.execute(store.db);
@@ -268,6 +305,7 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   }
   console.log(JSON.stringify({
     store: name, contacts: s.contacts, ...(RATE === undefined ? {} : { paceHandoutsPerSec: RATE }), handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
+    turnaroundP95Ms: turn(95), withResultShare: round(r.withResult / Math.max(r.latencies.length, 1), 3),
     whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu, seconds: SECONDS,
     ...(postgres ? { autovacuum, autovacuumRunsDuringLoad: vacuums } : {}),
   }));
