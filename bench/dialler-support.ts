@@ -209,12 +209,12 @@ export async function auditContactHistory(query: Query, clientId: number, calend
 export interface DiallerAgentStats {
   handOuts: number; viaStream: number; viaPoll: number; polls: number; starts: number; results: number; repeated: number;
   skips: number; releases: number; previewRunOuts: number; refused: number; httpErrors: number; transportErrors: number;
-  failovers: number; streamOpens: number; streamDrops: number; heldAfterLogout: number;
+  failovers: number; streamOpens: number; streamDrops: number; heldAfterLogout: number; viaResult: number;
 }
 
 export const emptyDiallerStats = (): DiallerAgentStats => ({
   handOuts: 0, viaStream: 0, viaPoll: 0, polls: 0, starts: 0, results: 0, repeated: 0, skips: 0, releases: 0, previewRunOuts: 0,
-  refused: 0, httpErrors: 0, transportErrors: 0, failovers: 0, streamOpens: 0, streamDrops: 0, heldAfterLogout: 0,
+  refused: 0, httpErrors: 0, transportErrors: 0, failovers: 0, streamOpens: 0, streamDrops: 0, heldAfterLogout: 0, viaResult: 0,
 });
 
 interface Held { contactId: number; attemptId: string; started: boolean; at: number }
@@ -356,7 +356,13 @@ export class DiallerAgent {
     const posted = await this.#call('POST', `/agents/me/dialler/contacts/${h.contactId}/result`, { AttemptID: h.attemptId, ...agentResult() });
     if (posted.status === 200) {
       this.stats.results++;
-      if (posted.body.records[0].bRepeated) this.stats.repeated++;
+      const answer = posted.body.records[0] as { bRepeated: boolean; Next: { DiallerContactsID: number; AttemptID: string; bStarted: boolean } | null };
+      if (answer.bRepeated) this.stats.repeated++;
+      // The next contact came with the result (its stream message, a moment later, is then a repeat).
+      if (answer.Next) {
+        this.stats.viaResult++;
+        this.#queue.push({ contactId: answer.Next.DiallerContactsID, attemptId: String(answer.Next.AttemptID), started: answer.Next.bStarted, at: Date.now() });
+      }
     }
   }
 
@@ -405,7 +411,7 @@ export class DiallerAgent {
         const data = JSON.parse(m.data) as { DiallerContactsID: number; Change: string; UsersID: number | null; AttemptID: string | number };
         if (data.Change !== 'HandedOut' || data.UsersID !== this.#userId) return;
         const attemptId = String(data.AttemptID);
-        if (this.#seen.has(attemptId)) return;
+        if (this.#seen.has(attemptId) || this.#queue.some((h) => h.attemptId === attemptId)) return;
         this.stats.viaStream++;
         this.#queue.push({ contactId: data.DiallerContactsID, attemptId, started: false, at: Date.now() });
         this.#wake?.();

@@ -149,7 +149,7 @@ describeStores('dialler: external dialler', (h) => {
     assert.equal(first.PhoneNumber, '+4930111');
     const busy = await dialledResult(s.client, id, { AttemptID: first.AttemptID, SystemCause: 'Busy' });
     assert.equal(busy.statusCode, 200, busy.body);
-    assert.deepEqual(busy.json().records[0], { DiallerContactsID: id, bRepeated: false });
+    assert.deepEqual(busy.json().records[0], { DiallerContactsID: id, bRepeated: false, Next: null });
     let row = await contactRow(h, id);
     assert.equal(row.state, 'Waiting');
     assert.equal(row.due_rank, 3);

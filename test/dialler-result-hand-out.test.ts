@@ -31,11 +31,18 @@ async function firstContact(h: Harness, agent: Agent, s?: DiallerSetup) {
   return held;
 }
 
-/** Posts DONE for what the agent holds; answers what they hold right after (nothing run in between). */
+/**
+ * Posts DONE for what the agent holds; answers what they hold right after (nothing run in
+ * between), which the result's answer names as `Next`.
+ */
 async function doneAndNext(agent: Agent, held: { DiallerContactsID: number; AttemptID: string }) {
   const res = await agentResult(agent, held.DiallerContactsID, { AttemptID: held.AttemptID, ResultCodesExportKey: 'DONE' });
   assert.equal(res.statusCode, 200, res.body);
-  return (await heldBy(agent)).Contacts;
+  const contacts = (await heldBy(agent)).Contacts;
+  const next = res.json().records[0].Next as Record<string, unknown> | null;
+  const inHand = contacts[0] && Object.fromEntries(Object.keys(next ?? {}).map((key) => [key, (contacts[0] as Record<string, unknown>)[key]]));
+  assert.deepEqual(next, inHand ?? null, 'the answer\'s Next is the contact now in hand');
+  return contacts;
 }
 
 async function dialler_held(h: Harness, agent: Agent): Promise<number> {

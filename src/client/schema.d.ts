@@ -11765,6 +11765,21 @@ export interface operations {
                             DiallerContactsID: number;
                             /** @description this attempt already had its result: nothing changed */
                             bRepeated: boolean;
+                            /** @description the agent's next contact, handed out with this result (also on their stream); null: none came with it (the engine serves the agent next, and the stream tells) */
+                            Next: {
+                                DiallerContactsID: number;
+                                DiallerCampaignsID: number;
+                                AttemptID: string;
+                                /** @description Preview, Progressive, Manual or External */
+                                HoldKind: string;
+                                /** @description 1..6: the number proposed or being dialled */
+                                PhoneIndex: number | null;
+                                PhoneNumber: string | null;
+                                /** @description the attempt (the call) has started */
+                                bStarted: boolean;
+                                /** @description Preview: when the call starts by itself, local time of the client */
+                                dtPreviewEnds: string | null;
+                            } | null;
                         }[];
                         count: number;
                         status: number;
@@ -11904,6 +11919,21 @@ export interface operations {
                             DiallerContactsID: number;
                             /** @description this attempt already had its result: nothing changed */
                             bRepeated: boolean;
+                            /** @description the agent's next contact, handed out with this result (also on their stream); null: none came with it (the engine serves the agent next, and the stream tells) */
+                            Next: {
+                                DiallerContactsID: number;
+                                DiallerCampaignsID: number;
+                                AttemptID: string;
+                                /** @description Preview, Progressive, Manual or External */
+                                HoldKind: string;
+                                /** @description 1..6: the number proposed or being dialled */
+                                PhoneIndex: number | null;
+                                PhoneNumber: string | null;
+                                /** @description the attempt (the call) has started */
+                                bStarted: boolean;
+                                /** @description Preview: when the call starts by itself, local time of the client */
+                                dtPreviewEnds: string | null;
+                            } | null;
                         }[];
                         count: number;
                         status: number;

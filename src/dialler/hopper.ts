@@ -29,12 +29,15 @@ type Db = Kysely<Database>;
  */
 export const HEAD_TTL_MS = 250;
 /** Contacts a head keeps; read again when fewer than HEAD_LOW are left unproposed. */
-const HEAD_SIZE = 128;
-const HEAD_LOW = 32;
+const HEAD_SIZE = 256;
+const HEAD_LOW = 64;
 /** Read per due rank and zone: the head is exact up to where the first of these lists was cut. */
-const PER_LIST = 48;
-/** Proposed to one result: a few, so that one taken meanwhile by another instance is passed over. */
-const PROPOSE = 4;
+const PER_LIST = 64;
+/**
+ * Proposed to one result: enough that the first still free is among them when other instances
+ * have taken the head's best meanwhile (with three instances, four found none in most results).
+ */
+const PROPOSE = 16;
 
 interface Head {
   ids: number[];
@@ -50,6 +53,8 @@ const headsByStore = perDatabase((_adapter: object) => ({ heads: new Map<number,
 const heads = (db: Db) => headsByStore(storeKey(db));
 
 const fresh = (head: Head, now: number) => Math.abs(now - head.readAt) <= HEAD_TTL_MS;
+// Read again from half its time on: the new head is there before the old one may not be used.
+const young = (head: Head, now: number) => Math.abs(now - head.readAt) <= HEAD_TTL_MS / 2;
 
 export interface Proposal {
   ids: number[];
@@ -80,15 +85,16 @@ export function settle(db: Db, campaignId: number, proposal: Proposal, leaving: 
 }
 
 /**
- * Reads the campaign's head again when it is missing, old or running out (one read at a time per
- * campaign; a second caller meanwhile gets the same read). On the root store, not a transaction.
+ * Reads the campaign's head again when it is missing, past half its time or running out (one read
+ * at a time per campaign; a second caller meanwhile gets the same read). On the root store, not a
+ * transaction.
  */
 export function refill(db: Db, config: CampaignConfig, now: number): Promise<void> {
   const { heads: byCampaign, reading } = heads(db);
   const under = reading.get(config.id);
   if (under) return under;
   const head = byCampaign.get(config.id);
-  if (head && fresh(head, now) && head.ids.length - head.out.size >= HEAD_LOW) return Promise.resolve();
+  if (head && young(head, now) && head.ids.length - head.out.size >= HEAD_LOW) return Promise.resolve();
   const read = readHead(db, config, now)
     .then((h) => void byCampaign.set(config.id, h))
     // A head not read is a hand-out left to the engine, nothing more (the store may be closing).

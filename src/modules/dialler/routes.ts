@@ -146,12 +146,12 @@ export const diallerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // Without a next contact handed out with the result, the engine serves the agent now.
     if (outcome === 'applied' && next === null) app.dialler.serve(agentOf(request));
     if (headOf !== null) app.dialler.keepHead(headOf);
-    return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated' });
+    return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated', Next: next && handedOut(next, request.client.timeZone) });
   });
 
   app.post('/dialler/contacts/:DiallerContactsID/result', { schema: resultSchema('postDiallerResult', 'external dialler, client token') }, async (request) => {
     const { outcome } = await postResult(db, request.client.id, { kind: 'client' }, request.params.DiallerContactsID, resultInput(request.body, request.client), app.clock.now());
-    return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated' });
+    return one({ DiallerContactsID: request.params.DiallerContactsID, bRepeated: outcome === 'repeated', Next: null });
   });
 
   app.post('/dialler/campaigns/campaign/:DiallerCampaignsID/leases', {

@@ -90,6 +90,9 @@ export const ResultAnswer = Type.Object(
   {
     DiallerContactsID: Type.Integer(),
     bRepeated: Type.Boolean({ description: 'this attempt already had its result: nothing changed' }),
+    Next: Type.Union([HeldContactSchema, Type.Null()], {
+      description: "the agent's next contact, handed out with this result (also on their stream); null: none came with it (the engine serves the agent next, and the stream tells)",
+    }),
   },
   { additionalProperties: false },
 );
