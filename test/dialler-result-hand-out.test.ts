@@ -11,6 +11,9 @@ import {
 } from './fixtures-dialler-engine.ts';
 import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
 import { HEAD_TTL_MS, refill } from '../src/dialler/hopper.ts';
+import { lockContact } from '../src/dialler/sql/contact-state.ts';
+import { GENERIC_PLANS } from '../src/dialler/sql/hand-out.ts';
+import { sql } from 'kysely';
 
 const MINUTE = 60_000;
 type Agent = Awaited<ReturnType<typeof diallerAgent>>;
@@ -183,5 +186,19 @@ describeStores('dialler: the next contact with the result', (h) => {
     assert.deepEqual(await doneAndNext(agent, held), []);
     await h.app.dialler.runPass();
     assert.deepEqual((await heldBy(agent)).Contacts.map((c) => c.DiallerContactsID), [appointment], 'jtel step 1 first');
+  });
+
+  test('the result\'s first statement sets generic plans for its transaction, whether or not the contact is there', async () => {
+    const s = await diallerSetup(h, { mode: 'Progressive' });
+    const contact = await insertContact(h, s);
+    for (const id of [contact, 999_999_999]) {
+      const mode = await h.store.db.transaction().execute(async (trx) => {
+        await lockContact(trx, s.client.id, id, GENERIC_PLANS);
+        return (await sql<{ plan_cache_mode: string }>`SELECT current_setting('plan_cache_mode') AS plan_cache_mode`.execute(trx)).rows[0]!.plan_cache_mode;
+      });
+      assert.equal(mode, 'force_generic_plan', `contact ${id}`);
+    }
+    const after = await sql<{ mode: string }>`SELECT current_setting('plan_cache_mode') AS mode`.execute(h.store.db);
+    assert.equal(after.rows[0]!.mode, 'auto', 'for that transaction only');
   });
 });

@@ -7,14 +7,16 @@ export type PlannerSettings = Partial<Record<'plan_cache_mode' | 'jit' | 'enable
 
 /** Sets `settings` until the transaction `db` ends (set_config's is_local), in one round trip. */
 export async function setForTransaction(db: Kysely<any>, settings: PlannerSettings): Promise<void> {
-  await sql`SELECT * FROM ${settingFor(settings)}`.execute(db);
+  await sql`SELECT ${settingFor(settings)}`.execute(db);
 }
 
 /**
- * setForTransaction as a one-row relation to join into the transaction's first statement, which
- * then sets them on its way (for the statements after it) without a round trip of its own.
+ * setForTransaction as a condition (always true) for the WHERE of the transaction's first
+ * statement, which then sets them on its way, for the statements after it, without a round trip
+ * of its own. Uncorrelated, it is a one-time filter: run once before any row is read, whether
+ * or not a row matches.
  */
 export function settingFor(settings: PlannerSettings) {
-  const calls = Object.entries(settings).map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
-  return sql`(SELECT ${sql.join(calls)}) AS planner_settings`;
+  const calls = Object.entries(settings).map(([name, value]) => sql`set_config(${name}, ${value}, true) IS NOT NULL`);
+  return sql`(SELECT ${sql.join(calls, sql` AND `)})`;
 }

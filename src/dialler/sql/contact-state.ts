@@ -71,8 +71,8 @@ export function stateOf(row: ContactRow): ContactDiallerState {
  * `settings`: planner settings for the rest of the transaction, set on the way (src/db/planner.ts).
  */
 export async function lockContact(db: Db, clientId: number, contactId: number, settings?: PlannerSettings): Promise<ContactRow | undefined> {
-  const { rows } = await sql<ContactRow>`SELECT ${STATE_COLUMNS} FROM dialler_contacts k ${settings ? sql`CROSS JOIN ${settingFor(settings)}` : sql``}
-    WHERE k.id = ${contactId} AND k.client_id = ${clientId} FOR UPDATE OF k`.execute(db);
+  const { rows } = await sql<ContactRow>`SELECT ${STATE_COLUMNS} FROM dialler_contacts k
+    WHERE ${settings ? sql`${settingFor(settings)} AND ` : sql``}k.id = ${contactId} AND k.client_id = ${clientId} FOR UPDATE OF k`.execute(db);
   return rows[0];
 }
 
