@@ -133,6 +133,8 @@ interface LoadResult {
   handOuts: number; seconds: number; latencies: number[]; empty: number; busy: number; errors: number; cpu?: { self: number; postgres: number };
   /** Hand-outs that came with the agent's result, and every hand-out's turnaround: from the result posted to the next contact in hand. */
   withResult: number; turnarounds: number[];
+  /** The fewest hand-outs per second in a 10 s window of the measured time. */
+  slowestWindow?: number | null;
 }
 
 /**
@@ -146,8 +148,14 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
   const out: LoadResult = { handOuts: 0, seconds: SECONDS, latencies: [], empty: 0, busy: 0, errors: 0, withResult: 0, turnarounds: [] };
   // How long each agent's last result took (for the turnaround of a hand-out by the engine).
   const resultTook = new Map<number, number>();
-  let lastReport = performance.now();
+  // Every 10 s, the hand-outs of the last 10 s: a sustained rate shows in every window.
   let reported = 0;
+  const windows: number[] = [];
+  const reporting = setInterval(() => {
+    windows.push(Math.round((out.handOuts - reported) / 10));
+    reported = out.handOuts;
+    console.log(`  ${out.handOuts} hand-outs measured, ${windows.at(-1)}/s over the last 10 s`);
+  }, 10_000);
   const free = [...s.agentIds];
   const waiting: (() => void)[] = [];
   // When each agent became free: their wait for the next contact runs from there.
@@ -158,7 +166,8 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     waiting.shift()?.();
   };
   const resultsPosted: Promise<void>[] = [];
-  const keepHead = () => void campaignConfigs(db, [s.campaignId]).then((configs) => refill(db, configs.get(s.campaignId)!, Date.now()));
+  // As the engine does on PostgreSQL only (app.ts: headsForResults).
+  const keepHead = () => void (postgres && campaignConfigs(db, [s.campaignId]).then((configs) => refill(db, configs.get(s.campaignId)!, Date.now())));
   const postFor = async (agentId: number, handed: HandedOut, measured: boolean): Promise<void> => {
     // With BENCH_RATE the agents talk for a while (on average AGENTS / RATE s, spread) before the
     // result: hand-outs then run at about that rate instead of as fast as the machine allows.
@@ -217,11 +226,6 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
         }
         resultsPosted.push(postFor(agentId, handed, t0 >= measureFrom));
       }
-      if (performance.now() - lastReport > 10_000) {
-        lastReport = performance.now();
-        console.log(`  ${out.handOuts} hand-outs measured, ${Math.round((out.handOuts - reported) / 10)}/s over the last 10 s`);
-        reported = out.handOuts;
-      }
     }
   };
   // CPU per hand-out (with its result) over the measured time: steadier than times on a busy machine.
@@ -242,7 +246,10 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     await cpu;
   } finally {
     clearInterval(folding);
+    clearInterval(reporting);
   }
+  // The windows wholly inside the measured time (the first starts in the warm-up).
+  out.slowestWindow = windows.length > 2 ? Math.min(...windows.slice(1, -1)) : null;
   return out;
 }
 
@@ -305,7 +312,7 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   }
   console.log(JSON.stringify({
     store: name, contacts: s.contacts, ...(RATE === undefined ? {} : { paceHandoutsPerSec: RATE }), handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
-    turnaroundP95Ms: turn(95), withResultShare: round(r.withResult / Math.max(r.latencies.length, 1), 3),
+    slowestWindowPerSec: r.slowestWindow ?? null, turnaroundP95Ms: turn(95), withResultShare: round(r.withResult / Math.max(r.latencies.length, 1), 3),
     whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu, seconds: SECONDS,
     ...(postgres ? { autovacuum, autovacuumRunsDuringLoad: vacuums } : {}),
   }));

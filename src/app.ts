@@ -122,6 +122,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.decorate('distributor', distributor);
   const dialler = new DiallerEngine(options.store.db, options.clock ?? systemClock, {
     onError: (error) => app.log.error({ err: error }, 'dialler pass failed'),
+    // PGlite runs one statement at a time in this process: a batch costs it less than a hand-out
+    // with every result (bench:dialler: 434 against 203 per second), and saves no round trips.
+    headsForResults: options.store.kind === 'postgres',
   });
   app.decorate('dialler', dialler);
   app.decorate('distributorRunning', options.distribute === true);

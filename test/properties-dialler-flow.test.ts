@@ -178,7 +178,9 @@ describeStores('dialler engine against a model (properties)', (h) => {
       }
     }), parameters);
     t.diagnostic(tally.toString());
-    for (const seen of ['handed out', 'handed out with a result', 'result DONE 200', 'result repeated 200', 'claimed', 'start 200']) {
+    // On PGlite the engine keeps no heads (app.ts): results hand out nothing there.
+    const withResults = h.store.kind === 'postgres' ? ['handed out with a result'] : [];
+    for (const seen of ['handed out', ...withResults, 'result DONE 200', 'result repeated 200', 'claimed', 'start 200']) {
       assert.ok(tally.seen.has(seen), `the runs never got to "${seen}": ${tally}`);
     }
   });

@@ -31,6 +31,11 @@ export interface DiallerEngineOptions {
   sweepMs?: number;
   batch?: number;
   onError?: (error: unknown) => void;
+  /**
+   * Whether it keeps the campaigns' heads read (hopper.ts), so that results hand out the next
+   * contact themselves (default true; without heads every agent is served by batches).
+   */
+  headsForResults?: boolean;
   /** Told of every hand-out (metrics, tests). */
   onHandOut?: (handedOut: HandedOut, latencyMs: number) => void;
 }
@@ -49,6 +54,7 @@ export class DiallerEngine {
   readonly #onHandOut: (handedOut: HandedOut, latencyMs: number) => void;
   readonly #onError: (error: unknown) => void;
   readonly #loop: PassLoop;
+  readonly #heads: boolean;
   /** Agents logged in to any campaign, as the last full look found them (see wake). */
   #diallerAgents = new Set<number>();
   /** Agents freed and waiting for the next batch (serve). */
@@ -63,6 +69,7 @@ export class DiallerEngine {
     this.#batch = options.batch ?? 200;
     this.#onHandOut = options.onHandOut ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
+    this.#heads = options.headsForResults ?? true;
     this.#loop = new PassLoop({
       clock, sweepMs: options.sweepMs ?? 1000, onError: this.#onError,
       pass: (full) => this.#pass(full),
@@ -135,7 +142,7 @@ export class DiallerEngine {
    * agents keep posting results it is this, not a batch, that looks at the campaign's queue.
    */
   keepHead(campaignId: number): void {
-    if (!this.#loop.started) return;
+    if (!this.#loop.started || !this.#heads) return;
     void campaignConfigs(this.#db, [campaignId])
       .then((configs) => {
         const config = configs.get(campaignId);
@@ -206,7 +213,7 @@ export class DiallerEngine {
     await Promise.all(Array.from({ length: Math.min(HAND_OUT_CONCURRENCY, batches.length) }, worker));
     // The agents served now post their results next: their campaigns' heads, read for them.
     const now = this.#clock.now();
-    await Promise.all([...configs.values()].filter((c) => handsOutWithResult(c, now)).map((c) => refill(this.#db, c, now)));
+    if (this.#heads) await Promise.all([...configs.values()].filter((c) => handsOutWithResult(c, now)).map((c) => refill(this.#db, c, now)));
     return { handedOut, busyAgents };
   }
 }
