@@ -15,7 +15,7 @@ import { contactStateWrite, contactStateWrites, holdOf, lockContact, NO_HOLD, st
 import { GENERIC_PLANS, heldWrite } from './sql/hand-out.ts';
 import { recordContactChanges, type ContactChangeInput } from './sql/record.ts';
 import { ENGINE_ACTOR, handOutWithResult, handsOutWithResult, whenFor, type HandedOut, type HandOutWithResult } from './hand-out.ts';
-import { propose, settle, type Proposal } from './hopper.ts';
+import { keepsHeads, propose, settle, type Proposal } from './hopper.ts';
 
 type Db = Kysely<Database>;
 
@@ -159,7 +159,7 @@ export async function postResult(db: Db, clientId: number, actor: DiallerActor, 
   try {
     return await db.transaction().execute(async (trx): Promise<Posted> => {
       // An agent's result may hand out their next contact (handOutWithResult): with generic plans.
-      const row = await lockContact(trx, clientId, contactId, actor.kind === 'agent' ? GENERIC_PLANS : undefined);
+      const row = await lockContact(trx, clientId, contactId, actor.kind === 'agent' && keepsHeads(db) ? GENERIC_PLANS : undefined);
       if (!row) throw new ContactNotFound();
       if (row.attempt_id !== input.attemptId) {
         const { rows } = await sql`SELECT 1 FROM dialler_contact_history

@@ -56,6 +56,11 @@ const fresh = (head: Head, now: number) => Math.abs(now - head.readAt) <= HEAD_T
 // Read again from half its time on: the new head is there before the old one may not be used.
 const young = (head: Head, now: number) => Math.abs(now - head.readAt) <= HEAD_TTL_MS / 2;
 
+/** Whether this store has any head: none is read on PGlite (app.ts), nor before the engine's first pass. */
+export function keepsHeads(db: Db): boolean {
+  return heads(db).heads.size > 0;
+}
+
 export interface Proposal {
   ids: number[];
   /** The zones the head knows, and those among them open now. */
