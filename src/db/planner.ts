@@ -7,16 +7,18 @@ export type PlannerSettings = Partial<Record<'plan_cache_mode' | 'jit' | 'enable
 
 /** Sets `settings` until the transaction `db` ends (set_config's is_local), in one round trip. */
 export async function setForTransaction(db: Kysely<any>, settings: PlannerSettings): Promise<void> {
-  await sql`SELECT ${settingFor(settings)}`.execute(db);
+  await sql`SELECT ${sql.join(calls(settings))}`.execute(db);
 }
 
 /**
  * setForTransaction as a condition (always true) for the WHERE of the transaction's first
  * statement, which then sets them on its way, for the statements after it, without a round trip
  * of its own. Uncorrelated, it is a one-time filter: run once before any row is read, whether
- * or not a row matches.
+ * or not a row matches. (setForTransaction keeps its own statement: on PGlite the campaign's
+ * why-not ran at 180 ms instead of 105 after its settings were set this way.)
  */
 export function settingFor(settings: PlannerSettings) {
-  const calls = Object.entries(settings).map(([name, value]) => sql`set_config(${name}, ${value}, true) IS NOT NULL`);
-  return sql`(SELECT ${sql.join(calls, sql` AND `)})`;
+  return sql`(SELECT ${sql.join(calls(settings).map((call) => sql`${call} IS NOT NULL`), sql` AND `)})`;
 }
+
+const calls = (settings: PlannerSettings) => Object.entries(settings).map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
