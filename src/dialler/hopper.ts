@@ -115,11 +115,7 @@ async function readHead(db: Db, config: CampaignConfig, now: number): Promise<He
   const rows = (await probeCandidates(db, config.id, null, open, new Date(now), PER_LIST)).map(asCandidate);
   // Each list (per rank and zone) was cut at PER_LIST: beyond the first cut list's last contact
   // the merged order could miss contacts, so the head ends there.
-  const lists = new Map<string, typeof rows>();
-  for (const c of rows) {
-    const key = `${c.dueRank} ${c.zone}`;
-    lists.set(key, [...(lists.get(key) ?? []), c]);
-  }
+  const lists = Map.groupBy(rows, (c) => `${c.dueRank} ${c.zone}`);
   const byOrder = (a: (typeof rows)[number], b: (typeof rows)[number]) => compareHandout(a, b, null);
   const cuts = [...lists.values()].filter((list) => list.length >= PER_LIST).map((list) => list.at(-1)!).sort(byOrder);
   const ids = rows
