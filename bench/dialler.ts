@@ -8,8 +8,8 @@
 //   npm run bench:dialler -- --postgres                     (PostgreSQL: a fresh database on DATABASE_URL's
 //   TEST_DATABASE_URL=postgres://… npm run bench:dialler     server, or TEST_DATABASE_URL's; default local)
 //   BENCH_SECONDS=600 BENCH_AGENTS=32 BENCH_CONTACTS=1000000 npm run bench:dialler -- --postgres
-//   BENCH_RATE=500 npm run bench:dialler -- --postgres   (agents talk AGENTS/RATE s on average
-//                                                         before their result: the wait at that rate)
+//   BENCH_RATE=500 npm run bench:dialler -- --postgres   (each agent posts a result every AGENTS/RATE s
+//                                                         on average: hand-outs at that rate, the wait at it)
 //   npm run bench:dialler -- --postgres --autovacuum     (turns the server's autovacuum on for the run
 //                                                         (ALTER SYSTEM, reloaded; reset after) where it is off)
 //
@@ -61,7 +61,7 @@ function setting(name: string, fallback: number): number {
 const CONTACTS = setting('BENCH_CONTACTS', 1_000_000);
 const AGENTS = setting('BENCH_AGENTS', 32);
 const SECONDS = setting('BENCH_SECONDS', 60);
-/** Hand-outs per second the agents' talk time aims at; unset: results at once, as fast as it goes. */
+/** Hand-outs per second the agents' results are paced at; unset: each result posted at once, as fast as it goes. */
 const RATE = process.env.BENCH_RATE ? setting('BENCH_RATE', 500) : undefined;
 const WARM_UP_SECONDS = 5;
 const AUTOVACUUM = process.argv.includes('--autovacuum');
@@ -168,10 +168,16 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
   const resultsPosted: Promise<void>[] = [];
   // As the engine does on PostgreSQL only (app.ts: headsForResults).
   const keepHead = () => void (postgres && campaignConfigs(db, [s.campaignId]).then((configs) => refill(db, configs.get(s.campaignId)!, Date.now())));
+  // With BENCH_RATE each agent's results are AGENTS / RATE s apart on average (spread), counted
+  // from their previous result, not from the contact in hand: hand-outs then run at RATE whatever
+  // a hand-out takes, as long as the machine keeps up (one late is posted at once, not caught up).
+  const lastPost = new Map(s.agentIds.map((id) => [id, performance.now()]));
   const postFor = async (agentId: number, handed: HandedOut, measured: boolean): Promise<void> => {
-    // With BENCH_RATE the agents talk for a while (on average AGENTS / RATE s, spread) before the
-    // result: hand-outs then run at about that rate instead of as fast as the machine allows.
-    if (RATE !== undefined) await sleep(((AGENTS / RATE) * 1000) * (0.5 + Math.random()));
+    if (RATE !== undefined) {
+      const at = Math.max(lastPost.get(agentId)! + ((AGENTS / RATE) * 1000) * (0.5 + Math.random()), performance.now());
+      lastPost.set(agentId, at);
+      await sleep(at - performance.now());
+    }
     let next: HandedOut | null = null;
     let handOutMs = 0;
     const t0 = performance.now();
