@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { type PGlite, type Results, parse as pgliteParse, protocol } from '@electric-sql/pglite';
 import pg from 'pg';
+import { ENDS_TRANSACTION, forgetParsed, isParsed, OPENS_TRANSACTION, queryLedBy, unsentResult } from './leading-begin.ts';
 
 /** Text → statement name, for the texts worth keeping parsed in every session. */
 export class StatementRegistry {
@@ -95,17 +96,45 @@ async function retryUnnamed<T>(run: () => Promise<T>, first: unknown): Promise<T
 /**
  * A pg Client class for pg.Pool's `Client` option. Kysely calls `query(text, values)` without a
  * callback; with parameters and an admitted text that becomes `{ name, text, values }`, which pg
- * parses once per connection and remembers. Parameterless statements (BEGIN, COMMIT, DDL) have
- * nothing to reuse and stay unnamed, as do cursors and callback calls.
+ * parses once per connection and remembers. Parameterless statements (COMMIT, DDL) have nothing
+ * to reuse and stay unnamed, as do cursors and callback calls. A transaction's BEGIN, named too,
+ * is held back and sent with the transaction's first statement (src/db/leading-begin.ts).
  */
 export function preparingClient(registry: StatementRegistry = statements): typeof pg.Client {
   return class PreparingClient extends pg.Client {
+    /** A BEGIN held back for the next statement: its name (parsed on this connection) and text. */
+    #held: { name: string; text: string } | null = null;
+
     override query(config: any, values?: any, callback?: any): any {
-      if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
-        const name = registry.nameFor(config);
-        if (name !== undefined) return this.#named(name, config, values);
+      if (typeof config !== 'string' || callback !== undefined || (values !== undefined && !Array.isArray(values))) {
+        // A submittable (a COPY stream) or a callback call: a held BEGIN goes first, on its own.
+        // pg runs a client's queries in order; should that BEGIN fail, the connection is gone.
+        this.#release()?.catch(() => undefined);
+        return super.query(config, values, callback);
       }
-      return super.query(config, values, callback);
+      const params: unknown[] = values ?? [];
+      if (params.length === 0 && this.#held === null && OPENS_TRANSACTION.test(config)) {
+        const name = registry.nameFor(config);
+        if (name !== undefined && isParsed(this, name)) {
+          this.#held = { name, text: config };
+          return Promise.resolve(unsentResult(config));
+        }
+        // The connection's first: parsed under its name, so that the next ones can be held.
+        if (name !== undefined) return super.query({ name, text: config, values: [] });
+      }
+      const held = this.#held;
+      this.#held = null;
+      if (held !== null && params.length === 0 && ENDS_TRANSACTION.test(config)) return Promise.resolve(unsentResult(config));
+      const name = params.length > 0 ? registry.nameFor(config) : undefined;
+      if (held !== null) return this.#led(held.name, name, config, params);
+      if (name !== undefined) return this.#named(name, config, params);
+      return super.query(config, values);
+    }
+
+    #release(): Promise<pg.QueryResult> | undefined {
+      const held = this.#held;
+      this.#held = null;
+      return held === null ? undefined : super.query({ name: held.name, text: held.text, values: [] });
     }
 
     async #named(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
@@ -115,6 +144,20 @@ export function preparingClient(registry: StatementRegistry = statements): typeo
         if (!isStaleStatement(error)) throw error;
         registry.retire(text, name);
         return retryUnnamed(() => super.query(text, values), error);
+      }
+    }
+
+    /**
+     * The statement led by the held BEGIN. No unnamed retry here: had BEGIN not run, the retry
+     * would run outside the transaction. A BEGIN the session lost is parsed again next time.
+     */
+    async #led(lead: string, name: string | undefined, text: string, values: unknown[]): Promise<pg.QueryResult> {
+      try {
+        return await queryLedBy((query) => super.query(query as pg.QueryConfig), name === undefined ? { text, values } : { name, text, values }, lead);
+      } catch (error) {
+        if (name !== undefined && isStaleStatement(error)) registry.retire(text, name);
+        if (codeOf(error) === '26000') forgetParsed(this, lead);
+        throw error;
       }
     }
   };

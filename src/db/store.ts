@@ -84,7 +84,8 @@ export interface StoreOptions {
    * PostgreSQL: send repeated parameterized statements named (prepared once per connection);
    * default true. Turn off behind a pooler that moves clients between server connections per
    * transaction without tracking prepared statements (PgBouncer < 1.21, or max_prepared_statements
-   * at 0). PGlite, in process, always names them.
+   * at 0). PGlite, in process, always names them. With them, a transaction's BEGIN also goes
+   * with its first statement (src/db/leading-begin.ts).
    */
   preparedStatements?: boolean;
 }
