@@ -176,7 +176,7 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     if (RATE !== undefined) {
       const at = Math.max(lastPost.get(agentId)! + ((AGENTS / RATE) * 1000) * (0.5 + Math.random()), performance.now());
       lastPost.set(agentId, at);
-      await sleep(at - performance.now());
+      await sleep(Math.max(0, at - performance.now()));
     }
     let next: HandedOut | null = null;
     let handOutMs = 0;
