@@ -47,8 +47,8 @@ class LeadQuery extends QueryBase {
 }
 
 /**
- * Runs `config` led by the parsed statement `leadName` on `client` (through `submit`, the
- * client's own query with a submittable). Answers the statement's result.
+ * Runs `config` led by the statement `leadName`, parsed on the connection, through `submit` (the
+ * client's own query, given a submittable). Answers the statement's result.
  */
 export function queryLedBy(submit: (query: object) => unknown, config: QueryConfig, leadName: string): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {

@@ -122,8 +122,7 @@ export function preparingClient(registry: StatementRegistry = statements): typeo
         // The connection's first: parsed under its name, so that the next ones can be held.
         if (name !== undefined) return super.query({ name, text: config, values: [] });
       }
-      const held = this.#held;
-      this.#held = null;
+      const held = this.#take();
       if (held !== null && params.length === 0 && ENDS_TRANSACTION.test(config)) return Promise.resolve(unsentResult(config));
       const name = params.length > 0 ? registry.nameFor(config) : undefined;
       if (held !== null) return this.#led(held.name, name, config, params);
@@ -131,9 +130,16 @@ export function preparingClient(registry: StatementRegistry = statements): typeo
       return super.query(config, values);
     }
 
-    #release(): Promise<pg.QueryResult> | undefined {
+    /** The held BEGIN, if any, no longer held: whoever takes it sends it. */
+    #take(): { name: string; text: string } | null {
       const held = this.#held;
       this.#held = null;
+      return held;
+    }
+
+    /** Sends a held BEGIN on its own. */
+    #release(): Promise<pg.QueryResult> | undefined {
+      const held = this.#take();
       return held === null ? undefined : super.query({ name: held.name, text: held.text, values: [] });
     }
 
