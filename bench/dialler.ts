@@ -12,6 +12,8 @@
 //                                                         on average: hand-outs at that rate, the wait at it)
 //   npm run bench:dialler -- --postgres --autovacuum     (turns the server's autovacuum on for the run
 //                                                         (ALTER SYSTEM, reloaded; reset after) where it is off)
+//   npm run bench:dialler -- --cpu-priority              (this process's scheduling group ahead of the
+//                                                         database's backends: support.ts withCpuPriority)
 //
 // What is measured, in this process, on the store's own connections (no HTTP, no server), in the
 // engine's shape: each agent posts their result on their own (postResult, as the result endpoint
@@ -33,10 +35,14 @@
 // so the due share does not run dry over a long run.
 // whyNotContactMs: p95 of contactWhyNot over 200 random contacts; whyNotCampaignMs: median of three
 // campaignWhyNot over the whole campaign (the service functions behind GET …/whyNot).
+// eventLoopDelayP95Ms: p95 of the interval between ticks of a 1 ms timer over the measured time
+// (node:perf_hooks monitorEventLoopDelay; the 1 ms included): how long a reply waits for this process.
 //
 // Ends with one JSON line
-// {"store","contacts","handoutP95Ms","handoutsPerSec","turnaroundP95Ms","withResultShare","whyNotContactMs","whyNotCampaignMs",…}.
+// {"store","contacts","handoutP95Ms","handoutsPerSec","turnaroundP95Ms","withResultShare","whyNotContactMs","whyNotCampaignMs",…,
+// "eventLoopDelayP95Ms","cpuPriority"}.
 import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../src/db/schema.ts';
 import { openStore, type Store } from '../src/db/store.ts';
@@ -49,7 +55,7 @@ import { foldContactCounts } from '../src/dialler/sql/contact-counts.ts';
 import { postResult, type ResultInput } from '../src/dialler/actions.ts';
 import { campaignConfigs, forgetCampaignConfig } from '../src/dialler/sql/campaign-config.ts';
 import { campaignWhyNot, contactWhyNot } from '../src/modules/dialler/why-not.ts';
-import { cpuPerOperation, cpuSeconds, round, withAutovacuum, withFreshDatabase, withTempDir } from './support.ts';
+import { cpuPerOperation, cpuSeconds, round, withAutovacuum, withCpuPriority, withFreshDatabase, withTempDir } from './support.ts';
 import { ms, percentile, type Query } from './sim/audit.ts';
 import { calendarOf, campaignCreateBody, configureCampaign, dailyWindows, insertContacts, WORLD_ZONES, zonesBy } from './dialler-support.ts';
 
@@ -65,6 +71,7 @@ const SECONDS = setting('BENCH_SECONDS', 60);
 const RATE = process.env.BENCH_RATE ? setting('BENCH_RATE', 500) : undefined;
 const WARM_UP_SECONDS = 5;
 const AUTOVACUUM = process.argv.includes('--autovacuum');
+const CPU_PRIORITY = process.argv.includes('--cpu-priority');
 const POSTGRES = process.argv.includes('--postgres') || process.env.BENCH_STORE === 'postgres' || Boolean(process.env.TEST_DATABASE_URL);
 const WINDOW_FROM = '08:00';
 const WINDOW_HOURS = 12;
@@ -135,6 +142,8 @@ interface LoadResult {
   withResult: number; turnarounds: number[];
   /** The fewest hand-outs per second in a 10 s window of the measured time. */
   slowestWindow?: number | null;
+  /** p95 of the event loop's delay over the measured time (ms): how long a reply waited for this process. */
+  loopDelayP95?: number;
 }
 
 /**
@@ -242,6 +251,8 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
     await sleep(end - performance.now());
     out.cpu = cpuPerOperation(before, await cpuSeconds(db, postgres), out.handOuts - handOutsBefore);
   });
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const measuring = setTimeout(() => loopDelay.enable(), measureFrom - performance.now());
   const folding = setInterval(() => void foldContactCounts(db, Date.now()).catch((error: unknown) => console.log(`fold failed: ${(error as Error).message}`)), FOLD_MS);
   try {
     await Promise.all([worker()].concat(
@@ -253,7 +264,10 @@ async function load(db: Kysely<Database>, s: Setup, postgres: boolean): Promise<
   } finally {
     clearInterval(folding);
     clearInterval(reporting);
+    clearTimeout(measuring);
+    loopDelay.disable();
   }
+  out.loopDelayP95 = round(loopDelay.percentile(95) / 1e6, 1);
   // The windows wholly inside the measured time (the first starts in the warm-up).
   out.slowestWindow = windows.length > 2 ? Math.min(...windows.slice(1, -1)) : null;
   return out;
@@ -288,7 +302,7 @@ async function autovacuumRuns(db: Kysely<Database>): Promise<number> {
   return rows[0]!.n;
 }
 
-async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
+async function run(store: Store, name: 'pglite' | 'postgres', cpuPriority: string | null): Promise<void> {
   const now = Date.now();
   const s = await setUp(store, now);
   const postgres = name === 'postgres';
@@ -302,7 +316,7 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   const turn = (q: number) => ms(percentile(r.turnarounds, q));
   console.log(`hand-outs: ${r.handOuts} in ${r.seconds} s = ${round(r.handOuts / r.seconds, 1)}/s; hand-out p50 ${p(50)} ms, p95 ${p(95)} ms, ` +
     `p99 ${p(99)} ms, max ${p(100)} ms; ${r.withResult} with the result; turnaround p50 ${turn(50)} ms, p95 ${turn(95)} ms; ${r.empty} empty, ${r.busy} busy, ${r.errors} result errors; ` +
-    `CPU per hand-out and its result: this process ${r.cpu?.self} ms, PostgreSQL backends ${r.cpu?.postgres} ms`);
+    `CPU per hand-out and its result: this process ${r.cpu?.self} ms, PostgreSQL backends ${r.cpu?.postgres} ms; event loop delay p95 ${r.loopDelayP95} ms`);
   const { rows: byState } = await sql<{ state: string; n: number }>`SELECT state, count(*)::int AS n FROM dialler_contacts
     WHERE campaign_id = ${s.campaignId} GROUP BY state ORDER BY state`.execute(store.db);
   console.log(`contacts by state: ${byState.map((b) => `${b.state} ${b.n}`).join(', ')}`);
@@ -319,29 +333,33 @@ async function run(store: Store, name: 'pglite' | 'postgres'): Promise<void> {
   console.log(JSON.stringify({
     store: name, contacts: s.contacts, ...(RATE === undefined ? {} : { paceHandoutsPerSec: RATE }), handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
     slowestWindowPerSec: r.slowestWindow ?? null, turnaroundP95Ms: turn(95), withResultShare: round(r.withResult / Math.max(r.latencies.length, 1), 3),
-    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu, seconds: SECONDS,
+    whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu, eventLoopDelayP95Ms: r.loopDelayP95, seconds: SECONDS, cpuPriority,
     ...(postgres ? { autovacuum, autovacuumRunsDuringLoad: vacuums } : {}),
   }));
 }
 
-if (POSTGRES) {
-  if (!process.env.DATABASE_URL && process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
-  const fresh = () => withFreshDatabase('sb_bench_dialler', async (url) => {
-    const store = await openStore({ databaseUrl: url });
-    try {
-      await run(store, 'postgres');
-    } finally {
-      await store.close();
-    }
-  });
-  await (AUTOVACUUM ? withAutovacuum(fresh) : fresh());
-} else {
-  await withTempDir('sb-bench-dialler', async (dir) => {
-    const store = await openStore({ dataDir: dir });
-    try {
-      await run(store, 'pglite');
-    } finally {
-      await store.close();
-    }
-  });
+async function main(cpuPriority: string | null): Promise<void> {
+  if (POSTGRES) {
+    if (!process.env.DATABASE_URL && process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+    const fresh = () => withFreshDatabase('sb_bench_dialler', async (url) => {
+      const store = await openStore({ databaseUrl: url });
+      try {
+        await run(store, 'postgres', cpuPriority);
+      } finally {
+        await store.close();
+      }
+    });
+    await (AUTOVACUUM ? withAutovacuum(fresh) : fresh());
+  } else {
+    await withTempDir('sb-bench-dialler', async (dir) => {
+      const store = await openStore({ dataDir: dir });
+      try {
+        await run(store, 'pglite', cpuPriority);
+      } finally {
+        await store.close();
+      }
+    });
+  }
 }
+
+await (CPU_PRIORITY ? withCpuPriority(main) : main(null));

@@ -1,7 +1,7 @@
 // Shared ground for the benchmark scripts: a throw-away PostgreSQL database on the server that
 // DATABASE_URL names, a tenant with one standalone group, and the create body a telephony
 // integration would send for a callback request.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
@@ -63,6 +63,27 @@ export async function withAutovacuum<T>(work: () => Promise<T>): Promise<T> {
   if (autovacuum === 'on') return work();
   await onServer(serverUrl, 'ALTER SYSTEM SET autovacuum = on', 'SELECT pg_reload_conf()');
   return undoing(() => onServer(serverUrl, 'ALTER SYSTEM RESET autovacuum', 'SELECT pg_reload_conf()'), work);
+}
+
+/**
+ * Runs `work` with this process's scheduling group ahead of the database's backends: Linux's
+ * autogroup (one per session) at nice -10, set back after. On one host a backend woken by the
+ * process's write lands on the writer's core and takes it over, stalling the event loop for
+ * everything else under way; a heavier group keeps the core (README, "CPU priority"). Answers
+ * what was set, or null where the kernel has no autogroups or refuses (not root, no CAP_SYS_NICE).
+ */
+export async function withCpuPriority<T>(work: (set: string | null) => Promise<T>): Promise<T> {
+  const file = '/proc/self/autogroup';
+  let before: string;
+  try {
+    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') return work(null);
+    before = /nice (-?\d+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? '0';
+    writeFileSync(file, '-10');
+  } catch (error) {
+    console.log(`CPU priority not raised: ${(error as Error).message}`);
+    return work(null);
+  }
+  return undoing(async () => writeFileSync(file, before), () => work(`autogroup nice -10 (was ${before})`));
 }
 
 /**
