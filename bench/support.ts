@@ -76,7 +76,10 @@ export async function withCpuPriority<T>(work: (set: string | null) => Promise<T
   const file = '/proc/self/autogroup';
   let before: string;
   try {
-    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') return work(null);
+    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') {
+      console.log('CPU priority not raised: the kernel does not group processes by session (sched_autogroup_enabled is 0)');
+      return work(null);
+    }
     before = /nice (-?\d+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? '0';
     writeFileSync(file, '-10');
   } catch (error) {
