@@ -68,8 +68,8 @@ export async function withAutovacuum<T>(work: () => Promise<T>): Promise<T> {
 /**
  * Runs `work` with this process's scheduling group ahead of the database's backends: Linux's
  * autogroup (one per session) at nice -10, set back after. On one host a backend woken by the
- * process's write lands on the writer's core and takes it over, stalling the event loop for
- * everything else under way; a heavier group keeps the core (README, "CPU priority"). Answers
+ * process's write often takes over the writer's core, stalling the event loop for everything
+ * else under way; a heavier group keeps the core (README, "Sharing a host with PostgreSQL"). Answers
  * what was set, or null where the kernel has no autogroups or refuses (not root, no CAP_SYS_NICE).
  */
 export async function withCpuPriority<T>(work: (set: string | null) => Promise<T>): Promise<T> {
