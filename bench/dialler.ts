@@ -14,6 +14,8 @@
 //                                                         (ALTER SYSTEM, reloaded; reset after) where it is off)
 //   npm run bench:dialler -- --cpu-priority              (this process's scheduling group ahead of the
 //                                                         database's backends: support.ts withCpuPriority)
+//   BENCH_POOL=4 npm run bench:dialler -- --postgres     (the store's pool of connections; default the
+//                                                         server's, SWITCHBOARD_DB_POOL_SIZE's default)
 //
 // What is measured, in this process, on the store's own connections (no HTTP, no server), in the
 // engine's shape: each agent posts their result on their own (postResult, as the result endpoint
@@ -40,12 +42,13 @@
 //
 // Ends with one JSON line
 // {"store","contacts","handoutP95Ms","handoutsPerSec","turnaroundP95Ms","withResultShare","whyNotContactMs","whyNotCampaignMs",…,
-// "eventLoopDelayP95Ms","cpuPriority"}.
+// "eventLoopDelayP95Ms","cpuPriority","poolSize"}.
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../src/db/schema.ts';
 import { openStore, type Store } from '../src/db/store.ts';
+import { POOL_DEFAULTS } from '../src/config.ts';
 import { createClient } from '../src/modules/clients/service.ts';
 import { createCampaign } from '../src/modules/campaigns/service.ts';
 import { handOutToAgents, type HandedOut } from '../src/dialler/hand-out.ts';
@@ -66,6 +69,8 @@ function setting(name: string, fallback: number): number {
 
 const CONTACTS = setting('BENCH_CONTACTS', 1_000_000);
 const AGENTS = setting('BENCH_AGENTS', 32);
+/** PostgreSQL: the store's pool, as SWITCHBOARD_DB_POOL_SIZE sets the server's. */
+const POOL_SIZE = setting('BENCH_POOL', POOL_DEFAULTS.size);
 const SECONDS = setting('BENCH_SECONDS', 60);
 /** Hand-outs per second the agents' results are paced at; unset: each result posted at once, as fast as it goes. */
 const RATE = process.env.BENCH_RATE ? setting('BENCH_RATE', 500) : undefined;
@@ -334,7 +339,7 @@ async function run(store: Store, name: 'pglite' | 'postgres', cpuPriority: strin
     store: name, contacts: s.contacts, ...(RATE === undefined ? {} : { paceHandoutsPerSec: RATE }), handoutP95Ms: p(95), handoutsPerSec: round(r.handOuts / r.seconds, 1),
     slowestWindowPerSec: r.slowestWindow ?? null, turnaroundP95Ms: turn(95), withResultShare: round(r.withResult / Math.max(r.latencies.length, 1), 3),
     whyNotContactMs: why.contact, whyNotCampaignMs: why.campaign, cpuMsPerHandout: r.cpu, eventLoopDelayP95Ms: r.loopDelayP95, seconds: SECONDS, cpuPriority,
-    ...(postgres ? { autovacuum, autovacuumRunsDuringLoad: vacuums } : {}),
+    ...(postgres ? { poolSize: POOL_SIZE, autovacuum, autovacuumRunsDuringLoad: vacuums } : {}),
   }));
 }
 
@@ -342,7 +347,7 @@ async function main(cpuPriority: string | null): Promise<void> {
   if (POSTGRES) {
     if (!process.env.DATABASE_URL && process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
     const fresh = () => withFreshDatabase('sb_bench_dialler', async (url) => {
-      const store = await openStore({ databaseUrl: url });
+      const store = await openStore({ databaseUrl: url, poolSize: POOL_SIZE });
       try {
         await run(store, 'postgres', cpuPriority);
       } finally {
